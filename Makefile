@@ -1,0 +1,137 @@
+# hlx -- one non-recursive Makefile.
+#
+#   make                  bin/hlx and bin/hlxd
+#   make check            install what is missing, build, run every test
+#   make demo             install what is missing, build, show the main job
+#   make fuzz             run every libFuzzer target longer (FUZZ_TIME s each)
+#   make SANITIZE=address,undefined O=build/asan BIN=build/asan/bin
+#                         a sanitized build in its own tree
+#   make banned           fail on the banned libc calls (part of all)
+#   make install          PREFIX=/usr/local DESTDIR=
+#
+# Every library comes through pkg-config.  The sanitized build and the fuzz
+# build re-run this same Makefile with other variables; nothing recurses into
+# subdirectories.
+
+O	?= build
+BIN	?= bin
+PREFIX	?= /usr/local
+SANITIZE ?=
+CC	?= cc
+FUZZ_TIME ?= 300
+
+PKGS	= libxml-2.0 jansson openssl
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+CMOCKA_LIBS := $(shell pkg-config --libs cmocka 2>/dev/null)
+
+WARN	= -Wall -Wextra -Werror -Wshadow -Wpointer-arith -Wcast-qual \
+	  -Wstrict-prototypes -Wmissing-prototypes -Wmissing-declarations \
+	  -Wformat=2 -Wformat-security -Wvla -Wimplicit-fallthrough
+CFLAGS	?= -O2 -g
+ALL_CFLAGS = -std=c11 -D_DEFAULT_SOURCE $(CFLAGS) $(WARN) \
+	  -fstack-protector-strong -D_FORTIFY_SOURCE=2 -fPIE \
+	  -Iinclude -I$(O)/gen $(PKG_CFLAGS) -MMD -MP
+LDFLAGS	?=
+ALL_LDFLAGS = -pie -Wl,-z,relro,-z,now $(LDFLAGS)
+
+ifneq ($(SANITIZE),)
+ALL_CFLAGS  += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer \
+	       -fno-sanitize-recover=all
+ALL_LDFLAGS += -fsanitize=$(SANITIZE)
+# _FORTIFY_SOURCE needs optimisation and fights ASan's interceptors.
+ALL_CFLAGS  := $(filter-out -D_FORTIFY_SOURCE=2,$(ALL_CFLAGS)) -U_FORTIFY_SOURCE
+endif
+
+# Programs' mains; everything else in src/ is library code shared by both
+# programs, the unit tests and the fuzz targets.
+MAINS	= src/hlx.c src/hlxd.c
+LIB_SRC	= $(filter-out $(MAINS),$(wildcard src/*.c))
+LIB_OBJ	= $(LIB_SRC:src/%.c=$(O)/obj/%.o) $(O)/obj/schema_xsd.o
+HLX_OBJ	= $(O)/obj/hlx.o
+HLXD_OBJ = $(O)/obj/hlxd.o
+
+UNIT_SRC = $(wildcard tests/unit/test_*.c)
+UNIT_BIN = $(UNIT_SRC:tests/unit/%.c=$(O)/tests/%)
+FUZZ_SRC = $(wildcard tests/fuzz/fuzz_*.c)
+
+.PHONY: all check demo fuzz fuzz-build banned depcheck unit install clean deps
+.DEFAULT_GOAL := all
+
+all: banned $(BIN)/hlx $(BIN)/hlxd
+
+$(BIN)/hlx: $(HLX_OBJ) $(LIB_OBJ)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+$(BIN)/hlxd: $(HLXD_OBJ) $(LIB_OBJ)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+$(O)/obj/%.o: src/%.c
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+# The schema is compiled into the programs, so that they find it without any
+# configuration wherever they run; make install also installs the file.
+$(O)/gen/schema_xsd.c: schemas/hlx-1.xsd scripts/embed.sh
+	@mkdir -p $(@D)
+	sh scripts/embed.sh schema_xsd $< > $@.tmp && mv $@.tmp $@
+
+$(O)/obj/schema_xsd.o: $(O)/gen/schema_xsd.c
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(O)/tests/%: tests/unit/%.c $(LIB_OBJ)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) $(CMOCKA_LIBS)
+
+unit: $(UNIT_BIN)
+
+# Banned in our code (STYLE.md): unbounded copies and unchecked conversions.
+BANNED = strcpy|strcat|sprintf|vsprintf|gets|atoi|atol|strtok
+banned:
+	@if grep -nE '\b($(BANNED))[[:space:]]*\(' src/*.c include/*.h \
+	    tests/unit/*.c tests/fuzz/*.c bench/*.c 2>/dev/null; then \
+		echo "banned call(s) above: use snprintf/strtol-family" >&2; \
+		exit 1; \
+	fi
+
+# A lower layer never includes a higher one (STYLE.md "Layers").
+depcheck:
+	@sh scripts/depcheck.sh
+
+# libFuzzer targets: clang, ASan and UBSan, in their own tree.
+FUZZ_O	= $(O)/fuzz
+fuzz-build:
+	$(MAKE) --no-print-directory CC=clang O=$(FUZZ_O) BIN=$(FUZZ_O)/bin \
+	    SANITIZE=address,undefined,fuzzer-no-link $(FUZZ_SRC:tests/fuzz/%.c=$(FUZZ_O)/bin/%)
+
+$(FUZZ_O)/bin/%: tests/fuzz/%.c $(LIB_OBJ)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -fsanitize=fuzzer -o $@ $^ $(PKG_LIBS)
+
+fuzz: deps fuzz-build
+	sh scripts/fuzz.sh $(FUZZ_O)/bin $(FUZZ_TIME)
+
+deps:
+	@sh scripts/install-deps.sh
+
+check: deps
+	@sh scripts/check.sh
+
+demo: deps
+	@$(MAKE) --no-print-directory all
+	@sh scripts/demo.sh
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/hlx/schemas \
+	    $(DESTDIR)$(PREFIX)/share/doc/hlx
+	install -m 0755 $(BIN)/hlx $(BIN)/hlxd $(DESTDIR)$(PREFIX)/bin/
+	install -m 0644 schemas/hlx-1.xsd $(DESTDIR)$(PREFIX)/share/hlx/schemas/
+	install -m 0644 etc/hlx.conf $(DESTDIR)$(PREFIX)/share/doc/hlx/hlx.conf.sample
+
+clean:
+	rm -rf build bin
+
+-include $(wildcard $(O)/obj/*.d $(O)/tests/*.d)
