@@ -84,7 +84,7 @@ $(O)/obj/schema_xsd.o: $(O)/gen/schema_xsd.c
 
 $(O)/tests/%: tests/unit/%.c $(LIB_OBJ)
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) $(CMOCKA_LIBS)
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $(filter %.c %.o,$^) $(PKG_LIBS) $(CMOCKA_LIBS)
 
 unit: $(UNIT_BIN)
 
@@ -102,14 +102,14 @@ depcheck:
 	@sh scripts/depcheck.sh
 
 # libFuzzer targets: clang, ASan and UBSan, in their own tree.
-FUZZ_O	= $(O)/fuzz
+FUZZ_O	= build/fuzz
 fuzz-build:
 	$(MAKE) --no-print-directory CC=clang O=$(FUZZ_O) BIN=$(FUZZ_O)/bin \
 	    SANITIZE=address,undefined,fuzzer-no-link $(FUZZ_SRC:tests/fuzz/%.c=$(FUZZ_O)/bin/%)
 
-$(FUZZ_O)/bin/%: tests/fuzz/%.c $(LIB_OBJ)
+$(BIN)/fuzz_%: tests/fuzz/fuzz_%.c $(LIB_OBJ)
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -fsanitize=fuzzer -o $@ $^ $(PKG_LIBS)
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -fsanitize=fuzzer -o $@ $(filter %.c %.o,$^) $(PKG_LIBS)
 
 fuzz: deps fuzz-build
 	sh scripts/fuzz.sh $(FUZZ_O)/bin $(FUZZ_TIME)

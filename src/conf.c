@@ -780,8 +780,8 @@ conf_keyval(struct conf_parser *p, char *s)
 		return;
 	}
 	if (p->kline[i] != 0) {
-		conf_error(p, p->line, "[%s] %s given twice (first on line %ld)",
-		    p->section, conf_keys[i].name, p->kline[i]);
+		conf_error(p, p->line, "[%s] %s given twice (first on line "
+		    "%ld)", p->section, conf_keys[i].name, p->kline[i]);
 		return;
 	}
 	p->kline[i] = p->line;

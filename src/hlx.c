@@ -101,8 +101,14 @@ report_read(const char *path, enum file_result r, size_t len, size_t max)
 		fprintf(stderr, "hlx: %s: no such file\n", path);
 		return EX_NOINPUT;
 	case FILE_TOO_LARGE:
-		fprintf(stderr, "hlx: %s: %zu bytes or more; the limit is %zu\n",
-		    path, len, max);
+		/* From a pipe only max + 1 bytes are read: over, by how
+		 * much is not known. */
+		if (strcmp(path, "-") == 0)
+			fprintf(stderr, "hlx: %s: more than %zu bytes; the "
+			    "limit is %zu\n", path, max, max);
+		else
+			fprintf(stderr, "hlx: %s: %zu bytes; the limit is "
+			    "%zu\n", path, len, max);
 		return EX_DATAERR;
 	default:
 		fprintf(stderr, "hlx: %s: cannot read: %m\n", path);
@@ -127,6 +133,7 @@ cmd_translate(const char *conf_path, int argc, char **argv)
 	struct msg_schema *schema = NULL;
 	struct message *check = NULL;
 	struct msg_err merr;
+	enum file_result fr;
 	const char *recipient = NULL, *message_id = NULL, *sent_at = NULL;
 	const char *path, *why, *country;
 	char *buf = NULL, *xml = NULL, idbuf[40], nowbuf[32];
@@ -173,9 +180,8 @@ cmd_translate(const char *conf_path, int argc, char **argv)
 
 	if ((rc = setup_conf(conf_path, &conf)) != 0)
 		goto out;
-	rc = report_read(path, file_read(path, HLX_RECORD_MAX_BYTES, &buf,
-	    &len), len, HLX_RECORD_MAX_BYTES);
-	if (rc != 0)
+	fr = file_read(path, HLX_RECORD_MAX_BYTES, &buf, &len);
+	if ((rc = report_read(path, fr, len, HLX_RECORD_MAX_BYTES)) != 0)
 		goto out;
 	rc = EX_DATAERR;
 	if (record_parse(buf, len, &rec, &rerr) == -1) {
@@ -288,10 +294,17 @@ cmd_validate(const char *conf_path, int argc, char **argv)
 	/* Size first, as a receiver does: a huge file is never read. */
 	fr = file_read(path, conf.max_message_bytes, &buf, &len);
 	if (fr == FILE_TOO_LARGE) {
-		fprintf(stderr, "hlx: %s: TOO_LARGE: the message is %s%zu "
-		    "bytes; the limit is %llu\n", path,
-		    strcmp(path, "-") == 0 ? "more than " : "", len,
-		    (unsigned long long)conf.max_message_bytes);
+		/* From a pipe only max + 1 bytes are read: the size is
+		 * known to be over the limit, not what it is. */
+		if (strcmp(path, "-") == 0)
+			fprintf(stderr, "hlx: %s: TOO_LARGE: the message is "
+			    "more than %llu bytes; the limit is %llu\n", path,
+			    (unsigned long long)conf.max_message_bytes,
+			    (unsigned long long)conf.max_message_bytes);
+		else
+			fprintf(stderr, "hlx: %s: TOO_LARGE: the message is "
+			    "%zu bytes; the limit is %llu\n", path, len,
+			    (unsigned long long)conf.max_message_bytes);
 		rc = EX_DATAERR;
 		goto out;
 	}

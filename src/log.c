@@ -54,6 +54,10 @@ log_level_parse(const char *name, enum log_level *out)
 }
 
 static void
+log_vemit(enum log_level, int, const char *, va_list)
+    __attribute__((format(printf, 3, 0)));
+
+static void
 log_vemit(enum log_level level, int errnum, const char *fmt, va_list ap)
 {
 	static const int prio[] = { LOG_DEBUG, LOG_INFO, LOG_WARNING, LOG_ERR };

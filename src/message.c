@@ -120,8 +120,10 @@ message_schema_new(const char *xsd, size_t len, char *errbuf, size_t errsz)
 	xmlSchemaFreeParserCtxt(pctxt);
 	xmlSetExternalEntityLoader(deny_entity_loader);
 	/* libxml2 2.9 has no per-context depth limit; this global is read by
-	 * every parser context and is set once, before any thread parses. */
-	xmlParserMaxDepth = HLX_XML_MAX_DEPTH;
+	 * every parser context and is set once, before any thread parses.
+	 * libxml2 refuses an element when more than this many are open, so
+	 * one less makes HLX_XML_MAX_DEPTH the deepest element allowed. */
+	xmlParserMaxDepth = HLX_XML_MAX_DEPTH - 1;
 	return s;
 }
 

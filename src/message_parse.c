@@ -181,6 +181,27 @@ content(struct pctx *p, xmlNodePtr n)
 	return r;
 }
 
+/*
+ * The schema's dateTime, boolean and integer types collapse white space
+ * before they check a value; so do we, for those types only (string types
+ * keep theirs, and the schema refuses padding there).
+ */
+static char *
+collapse(char *s)
+{
+	size_t len;
+
+	if (s == NULL)
+		return NULL;
+	while (*s == ' ' || *s == '\t' || *s == '\n' || *s == '\r')
+		s++;
+	len = strlen(s);
+	while (len > 0 && (s[len - 1] == ' ' || s[len - 1] == '\t' ||
+	    s[len - 1] == '\n' || s[len - 1] == '\r'))
+		s[--len] = '\0';
+	return s;
+}
+
 static char *
 attr(struct pctx *p, xmlNodePtr n, const char *name, int required)
 {
@@ -209,6 +230,8 @@ value(struct pctx *p, xmlNodePtr n, check_fn check, char **out)
 
 	if ((*out = content(p, n)) == NULL)
 		return -1;
+	if (check == type_check_timestamp)
+		*out = collapse(*out);
 	if (check != NULL && (why = check(*out)) != NULL)
 		return invalid(p, n, "%s", why);
 	return 0;
@@ -267,7 +290,7 @@ vocab_opt(struct pctx *p, struct cursor *c, const char *name,
 static int
 bool_value(struct pctx *p, xmlNodePtr n, int *out)
 {
-	char *s = content(p, n);
+	char *s = collapse(content(p, n));
 
 	if (s == NULL)
 		return -1;
@@ -315,7 +338,7 @@ static int
 uint_value(struct pctx *p, xmlNodePtr n, uint64_t min, uint64_t max,
     uint64_t *out)
 {
-	char *s = content(p, n);
+	char *s = collapse(content(p, n));
 
 	if (s == NULL)
 		return -1;
@@ -341,7 +364,7 @@ caseref(struct pctx *p, struct cursor *c, struct msg_caseref *r)
 		return invalid(p, n, "attribute issuer: %s", why);
 	if ((version = attr(p, n, "version", 1)) == NULL)
 		return -1;
-	if (parse_uint(version, 1, HLX_VERSION_MAX, &v) == -1)
+	if (parse_uint(collapse(version), 1, HLX_VERSION_MAX, &v) == -1)
 		return invalid(p, n, "attribute version: not a whole number "
 		    "from 1 to %lu", HLX_VERSION_MAX);
 	r->version = (uint32_t)v;
@@ -890,6 +913,7 @@ struct schema_fault {
 	char	element[72];
 	char	expected[128];
 	int	missing;
+	int	unexpected;
 };
 
 static void
@@ -908,7 +932,10 @@ schema_error(void *ctx, xmlErrorPtr e)
 	    e->node != NULL ? node_name(e->node) : "?", 64);
 	if (e->message == NULL)
 		return;
+	/* libxml2 reports content-model faults under several codes; its
+	 * fixed wording is the reliable sign. */
 	f->missing = strstr(e->message, "Missing child") != NULL;
+	f->unexpected = strstr(e->message, "not expected") != NULL;
 	/* "Expected is ( {urn:x-hlx:1}Country )." names our own schema's
 	 * elements, never the sender's data: worth passing on. */
 	if ((x = strstr(e->message, "Expected is")) == NULL)
@@ -931,11 +958,12 @@ schema_error(void *ctx, xmlErrorPtr e)
 static const char *
 schema_what(const struct schema_fault *f)
 {
-	switch (f->code) {
-	case XML_SCHEMAV_CVC_COMPLEX_TYPE_2_4:
-		return f->missing ? "a required child element is missing" :
-		    "element not expected here (unknown, out of order, or "
+	if (f->missing)
+		return "a required child element is missing";
+	if (f->unexpected)
+		return "element not expected here (unknown, out of order, or "
 		    "one too many)";
+	switch (f->code) {
 	case XML_SCHEMAV_CVC_COMPLEX_TYPE_2_3:
 	case XML_SCHEMAV_CVC_COMPLEX_TYPE_2_1:
 		return "must not contain text or child elements";

@@ -1,0 +1,48 @@
+#!/bin/sh
+# depcheck.sh -- a lower layer never includes a higher one (STYLE.md).
+# base: log arena util types file hlx_limits; pure: conf record message;
+# adapters: setup (and later store, transport, server, handoff); roles: the
+# programs.  Prints one TAP line per source file.
+set -u
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top" || exit 1
+layer() {
+	case "$1" in
+	log|arena|util|types|hlx_limits|file) echo 0 ;;
+	conf|record|message|message_int|schema_xsd) echo 1 ;;
+	setup) echo 2 ;;
+	hlx|hlxd) echo 3 ;;
+	*) echo 9 ;;
+	esac
+}
+n=0
+fail=0
+for f in src/*.c include/*.h; do
+	base=$(basename "$f"); base=${base%.*}
+	case "$base" in message_*) mod=message ;; *) mod=$base ;; esac
+	[ "$base" = message_int ] && mod=message_int
+	me=$(layer "$mod")
+	bad=""
+	for inc in $(sed -n 's/^#include "\(.*\)\.h"/\1/p' "$f"); do
+		them=$(layer "$inc")
+		[ "$them" -gt "$me" ] && bad="$bad $inc.h"
+	done
+	n=$((n + 1))
+	# Pure modules never exit and do no I/O of their own.
+	case "$mod" in conf|record|message|types|arena) pure=1 ;; *) pure=0 ;; esac
+	if [ "$pure" = 1 ] && [ "${f##*.}" = c ] &&
+	    grep -nE '\b(exit|fopen|open|printf|fprintf|socket)\(' "$f" |
+	    grep -v snprintf | grep -q .; then
+		bad="$bad (calls exit/I-O)"
+	fi
+	if [ "$me" = 9 ]; then
+		echo "not ok $n - $f: not placed in a layer (scripts/depcheck.sh)"
+		fail=$((fail + 1))
+	elif [ -n "$bad" ]; then
+		echo "not ok $n - $f includes a higher layer:$bad"
+		fail=$((fail + 1))
+	else
+		echo "ok $n - $f"
+	fi
+done
+[ $fail -eq 0 ]
