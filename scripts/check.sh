@@ -42,25 +42,12 @@ suite() {
 	fi
 }
 
-# Each unit test program in turn, as one suite.
-units() {
-	dir=$1
-	rc=0
-	for t in "$dir"/test_*; do
-		case "$t" in *.d) continue ;; esac
-		[ -x "$t" ] || continue
-		echo "# $t"
-		"$t" || rc=1
-	done
-	return $rc
-}
-
 suite build 900 make -j"$jobs" all unit
 suite build-asan 900 make -j"$jobs" SANITIZE=address,undefined \
     O=build/asan BIN=build/asan/bin all unit
 suite depcheck 60 sh scripts/depcheck.sh
-suite unit 600 units build/tests
-suite unit-asan 900 units build/asan/tests
+suite unit 600 sh scripts/run-units.sh build/tests
+suite unit-asan 900 sh scripts/run-units.sh build/asan/tests
 suite cases 900 sh tests/run-cases.sh bin
 suite cases-asan 1200 sh tests/run-cases.sh build/asan/bin
 for t in tests/integration/*.sh; do

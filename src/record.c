@@ -679,6 +679,85 @@ referral(struct rctx *c, json_t *root, struct record *rec)
 	return 0;
 }
 
+/*
+ * jansson names a duplicate key by line and column only; the path is what
+ * a case-system developer needs.  The text before jansson's position is
+ * valid JSON up to and including the repeated key, so a small scan of its
+ * brackets, commas and strings recovers where that key stands.  Returns 0
+ * with the error set, or -1 when the scan cannot tell (then jansson's own
+ * line and column are reported).
+ */
+#define DUP_SCAN_DEPTH	64
+
+static int
+duplicate_key_path(struct rctx *c, const char *buf, size_t end)
+{
+	struct {
+		int		 object;
+		size_t		 index;
+		const char	*key;
+		size_t		 keylen;
+		int		 want_key;
+	} st[DUP_SCAN_DEPTH];
+	char key[80];
+	size_t depth = 0, i = 0, j, n;
+
+	while (i < end) {
+		char ch = buf[i];
+
+		if (ch == '{' || ch == '[') {
+			if (depth == DUP_SCAN_DEPTH)
+				return -1;
+			st[depth].object = ch == '{';
+			st[depth].index = 0;
+			st[depth].key = NULL;
+			st[depth].keylen = 0;
+			st[depth].want_key = ch == '{';
+			depth++;
+			i++;
+		} else if (ch == '}' || ch == ']') {
+			if (depth == 0)
+				return -1;
+			depth--;
+			i++;
+		} else if (ch == ',') {
+			if (depth > 0) {
+				st[depth - 1].index++;
+				st[depth - 1].want_key = st[depth - 1].object;
+			}
+			i++;
+		} else if (ch == '"') {
+			for (j = i + 1; j < end && buf[j] != '"'; j++)
+				if (buf[j] == '\\')
+					j++;
+			if (depth > 0 && st[depth - 1].want_key) {
+				st[depth - 1].key = buf + i + 1;
+				st[depth - 1].keylen = j - i - 1;
+				st[depth - 1].want_key = 0;
+			}
+			i = j + 1;
+		} else
+			i++;
+	}
+	if (depth == 0 || !st[depth - 1].object || st[depth - 1].key == NULL)
+		return -1;
+	for (i = 0; i < depth; i++) {
+		if (!st[i].object) {
+			push_index(c, st[i].index);
+			continue;
+		}
+		if (st[i].key == NULL)
+			return -1;
+		n = st[i].keylen < sizeof(key) - 1 ? st[i].keylen :
+		    sizeof(key) - 1;
+		memcpy(key, st[i].key, n);
+		key[n] = '\0';
+		push_key(c, key);
+	}
+	fail(c, "duplicate member");
+	return 0;
+}
+
 int
 record_parse(const char *buf, size_t len, struct record *out,
     struct record_err *err)
@@ -704,8 +783,15 @@ record_parse(const char *buf, size_t len, struct record *out,
 		    "not valid UTF-8 (or a NUL byte)", bad);
 		return -1;
 	}
-	root = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &jerr);
+	root = json_loadb(buf, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY,
+	    &jerr);
 	if (root == NULL) {
+		if (strncmp(jerr.text, "duplicate object key", 20) == 0 &&
+		    jerr.position > 0 && (size_t)jerr.position <= len &&
+		    duplicate_key_path(&c, buf, (size_t)jerr.position) == 0)
+			return -1;
+		memset(&c, 0, sizeof(c));
+		c.err = err;
 		snprintf(err->text, sizeof(err->text), "(record): line %d, "
 		    "column %d: invalid JSON: %s", jerr.line, jerr.column,
 		    jerr.text);

@@ -331,10 +331,28 @@ type_check_country(const char *s)
 	return "not an ISO 3166-1 alpha-2 country code";
 }
 
+/* RFC 3986 reg-name characters as the schema's Url pattern allows them. */
+static int
+url_host_char(int c)
+{
+	return c > 0x20 && c < 0x7f && strchr("#/:?@[\\]", c) == NULL;
+}
+
+static int
+url_literal_char(int c)
+{
+	return is_alnum(c) || (c != '\0' && strchr(":.%_~-", c) != NULL);
+}
+
+/*
+ * The same grammar as the schema's Url type: scheme "://" [userinfo "@"]
+ * (reg-name | "[" literal "]") [":" digits] then anything printable.
+ */
 const char *
 type_check_url(const char *s)
 {
-	size_t len = strlen(s), i, start, end, at;
+	size_t len = strlen(s), i, start, end, host;
+	const char *at;
 
 	if (len > HLX_URL_MAX)
 		return "longer than 2048 characters";
@@ -349,20 +367,30 @@ type_check_url(const char *s)
 	else
 		return "not an absolute http or https URL";
 	end = start + strcspn(s + start, "/?#");
-	/* The host is what lies between any user info and any port. */
-	at = start;
-	for (i = start; i < end; i++)
-		if (s[i] == '@')
-			at = i + 1;
-	if (at < end && s[at] == '[') {
-		if (memchr(s + at, ']', end - at) == NULL)
-			return "has no host";
-		return NULL;
+	host = start;
+	if ((at = memchr(s + start, '@', end - start)) != NULL) {
+		if (memchr(at + 1, '@', end - (size_t)(at + 1 - s)) != NULL)
+			return "has more than one @ before its host";
+		host = (size_t)(at - s) + 1;
 	}
-	for (i = at; i < end && s[i] != ':'; i++)
-		;
-	if (i == at)
-		return "has no host";
+	i = host;
+	if (i < end && s[i] == '[') {
+		for (i++; i < end && url_literal_char((unsigned char)s[i]); i++)
+			;
+		if (i == host + 1 || i >= end || s[i] != ']')
+			return "has a malformed IP literal host";
+		i++;
+	} else {
+		for (; i < end && url_host_char((unsigned char)s[i]); i++)
+			;
+		if (i == host)
+			return "has no host";
+	}
+	if (i < end && s[i] == ':')
+		for (i++; i < end && is_digit((unsigned char)s[i]); i++)
+			;
+	if (i != end)
+		return "has a malformed host or port";
 	return NULL;
 }
 

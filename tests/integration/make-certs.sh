@@ -57,8 +57,8 @@ done
 check "a second run without --force refuses to overwrite keys" \
     "! sh '$top/certs-example/make-certs.sh' '$out'"
 # No private key is tracked in the repository.
-if (cd "$top" && git ls-files -z 2>/dev/null | xargs -0 grep -l 'PRIVATE KEY' 2>/dev/null | grep -q .); then
-	notok "no private key is committed" "$(cd "$top" && git ls-files -z | xargs -0 grep -l 'PRIVATE KEY' | head -3)"
+if (cd "$top" && git ls-files -z 2>/dev/null | xargs -0 grep -lE 'BEGIN ([A-Z]+ )?PRIVATE KEY' 2>/dev/null | grep -q .); then
+	notok "no private key is committed" "$(cd "$top" && git ls-files -z | xargs -0 grep -lE 'BEGIN ([A-Z]+ )?PRIVATE KEY' | head -3)"
 else
 	ok "no private key is committed"
 fi

@@ -17,33 +17,12 @@
 #include <string.h>
 
 #include "message.h"
-#include "schema_xsd.h"
+#include "testlib.h"
 
 #define CASES	"tests/cases/message"
 #define MAXB	((size_t)HLX_DEFAULT_MAX_MESSAGE_BYTES)
 
-static struct msg_schema *schema;
-
-static char *
-slurp(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	char *buf;
-	long n;
-
-	if (f == NULL)
-		fail_msg("cannot open %s", path);
-	fseek(f, 0, SEEK_END);
-	n = ftell(f);
-	fseek(f, 0, SEEK_SET);
-	buf = malloc((size_t)n + 1);
-	assert_non_null(buf);
-	assert_int_equal(fread(buf, 1, (size_t)n, f), (size_t)n);
-	buf[n] = '\0';
-	fclose(f);
-	*len = (size_t)n;
-	return buf;
-}
+#define schema test_schema
 
 static struct message *
 parse_ok(const char *buf, size_t len, const char *what)
@@ -88,7 +67,8 @@ test_examples_byte_for_byte(void **state)
 	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
 		snprintf(path, sizeof(path), CASES "/valid/%s/input.xml",
 		    names[i]);
-		in = slurp(path, &len);
+		in = test_slurp(path, &len);
+		assert_non_null(in);
 		m = parse_ok(in, len, names[i]);
 		assert_int_equal(message_write(m, &out, &olen, &err), 0);
 		/* The examples end without a final newline or with one; the
@@ -123,7 +103,8 @@ test_every_valid_case_reaches_fixpoint(void **state)
 			continue;
 		snprintf(path, sizeof(path), CASES "/valid/%s/input.xml",
 		    e->d_name);
-		in = slurp(path, &len);
+		in = test_slurp(path, &len);
+		assert_non_null(in);
 		m1 = parse_ok(in, len, e->d_name);
 		assert_int_equal(message_write(m1, &w1, &l1, &err), 0);
 		m2 = parse_ok(w1, l1, e->d_name);
@@ -150,7 +131,8 @@ test_referral_fields(void **state)
 	const struct msg_referral *r;
 
 	(void)state;
-	in = slurp(CASES "/valid/referral-nl-to-be/input.xml", &len);
+	in = test_slurp(CASES "/valid/referral-nl-to-be/input.xml", &len);
+	assert_non_null(in);
 	m = parse_ok(in, len, "referral");
 	assert_int_equal(m->type, BODY_REFERRAL);
 	r = &m->u.referral;
@@ -255,7 +237,8 @@ test_size_edge(void **state)
 	size_t len;
 
 	(void)state;
-	in = slurp(CASES "/valid/receipt/input.xml", &len);
+	in = test_slurp(CASES "/valid/receipt/input.xml", &len);
+	assert_non_null(in);
 	/* exactly at the limit: parsed; one byte under the length: refused
 	 * before a byte is parsed */
 	assert_int_equal(message_parse(schema, in, len, len, &m, &err), 0);
@@ -275,7 +258,8 @@ test_receipt_for_referral(void **state)
 	struct msg_err err;
 
 	(void)state;
-	in = slurp(CASES "/valid/receipt-duplicate-minimal/input.xml", &len);
+	in = test_slurp(CASES "/valid/receipt-duplicate-minimal/input.xml", &len);
+	assert_non_null(in);
 	m = parse_ok(in, len, "receipt");
 	assert_null(m->u.receipt.partner.issuer);
 	assert_int_equal(message_check_receipt(m, BODY_REFERRAL, &err), -1);
@@ -283,7 +267,8 @@ test_receipt_for_referral(void **state)
 	assert_int_equal(message_check_receipt(m, BODY_STATUS_UPDATE, &err), 0);
 	message_free(m);
 	free(in);
-	in = slurp(CASES "/valid/receipt/input.xml", &len);
+	in = test_slurp(CASES "/valid/receipt/input.xml", &len);
+	assert_non_null(in);
 	m = parse_ok(in, len, "receipt");
 	assert_int_equal(message_check_receipt(m, BODY_REFERRAL, &err), 0);
 	message_free(m);
@@ -319,25 +304,6 @@ test_write_escapes(void **state)
 	message_free(m);
 }
 
-static int
-setup(void **state)
-{
-	char why[256];
-
-	(void)state;
-	schema = message_schema_new(schema_xsd, schema_xsd_len, why,
-	    sizeof(why));
-	return schema == NULL ? -1 : 0;
-}
-
-static int
-teardown(void **state)
-{
-	(void)state;
-	message_schema_free(schema);
-	return 0;
-}
-
 int
 main(void)
 {
@@ -351,5 +317,6 @@ main(void)
 		cmocka_unit_test(test_write_escapes),
 	};
 
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return cmocka_run_group_tests(tests, test_schema_setup,
+	    test_schema_teardown);
 }
