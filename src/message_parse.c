@@ -520,14 +520,18 @@ url_ref_cmp(const void *a, const void *b)
 static int
 distinct_urls(struct pctx *p, struct url_ref *refs, size_t n)
 {
-	size_t i;
+	size_t i, dup = 0;
 
 	qsort(refs, n, sizeof(*refs), url_ref_cmp);
+	/* Of all repeats, name the one that comes first in the document. */
 	for (i = 1; i < n; i++)
-		if (strcmp(refs[i - 1].url, refs[i].url) == 0)
-			return invalid(p, refs[i].node, "ContentUrl repeats "
-			    "that of item %zu; items must have distinct "
-			    "ContentUrls", refs[i - 1].index);
+		if (strcmp(refs[i - 1].url, refs[i].url) == 0 &&
+		    (dup == 0 || refs[i].index < refs[dup].index))
+			dup = i;
+	if (dup != 0)
+		return invalid(p, refs[dup].node, "ContentUrl repeats that of "
+		    "item %zu; items must have distinct ContentUrls",
+		    refs[dup - 1].index);
 	return 0;
 }
 

@@ -510,7 +510,7 @@ static int
 items(struct rctx *c, json_t *arr, struct msg_referral *r)
 {
 	struct url_index *ix = NULL;
-	size_t n = json_array_size(arr), i, old;
+	size_t n = json_array_size(arr), i, old, dup;
 	json_t *v;
 	int rc = -1;
 
@@ -541,16 +541,20 @@ items(struct rctx *c, json_t *arr, struct msg_referral *r)
 		r->nitems++;
 	}
 	qsort(ix, n, sizeof(*ix), url_index_cmp);
-	for (i = 1; i < n; i++) {
-		if (strcmp(ix[i - 1].url, ix[i].url) == 0) {
-			old = push_key(c, "items");
-			push_index(c, ix[i].index);
-			push_key(c, "content_url");
-			fail(c, "repeats items[%zu].content_url; content URLs "
-			    "must be distinct", ix[i - 1].index);
-			pop(c, old);
-			goto out;
-		}
+	/* Of all repeats, name the one that comes first in the file. */
+	dup = 0;
+	for (i = 1; i < n; i++)
+		if (strcmp(ix[i - 1].url, ix[i].url) == 0 &&
+		    (dup == 0 || ix[i].index < ix[dup].index))
+			dup = i;
+	if (dup != 0) {
+		old = push_key(c, "items");
+		push_index(c, ix[dup].index);
+		push_key(c, "content_url");
+		fail(c, "repeats items[%zu].content_url; content URLs must be "
+		    "distinct", ix[dup - 1].index);
+		pop(c, old);
+		goto out;
 	}
 	rc = 0;
 out:
