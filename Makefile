@@ -20,7 +20,7 @@ SANITIZE ?=
 CC	?= cc
 FUZZ_TIME ?= 300
 
-PKGS	= libxml-2.0 jansson openssl
+PKGS	= libxml-2.0 jansson openssl sqlite3
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 CMOCKA_LIBS := $(shell pkg-config --libs cmocka 2>/dev/null)
@@ -43,13 +43,15 @@ ALL_LDFLAGS += -fsanitize=$(SANITIZE)
 ALL_CFLAGS  := $(filter-out -D_FORTIFY_SOURCE=2,$(ALL_CFLAGS)) -U_FORTIFY_SOURCE
 endif
 
-# Programs' mains; everything else in src/ is library code shared by both
-# programs, the unit tests and the fuzz targets.
-MAINS	= src/hlx.c src/hlxd.c
-LIB_SRC	= $(filter-out $(MAINS),$(wildcard src/*.c))
-LIB_OBJ	= $(LIB_SRC:src/%.c=$(O)/obj/%.o) $(O)/obj/schema_xsd.o
-HLX_OBJ	= $(O)/obj/hlx.o
-HLXD_OBJ = $(O)/obj/hlxd.o
+# The programs' own files (roles); everything else in src/ is library code
+# shared by both programs, the unit tests and the fuzz targets.
+HLX_SRC	= $(wildcard src/hlx.c src/hlx_*.c)
+HLXD_SRC = $(wildcard src/hlxd.c src/hlxd_*.c)
+LIB_SRC	= $(filter-out $(HLX_SRC) $(HLXD_SRC),$(wildcard src/*.c))
+LIB_OBJ	= $(LIB_SRC:src/%.c=$(O)/obj/%.o) $(O)/obj/schema_xsd.o \
+	  $(O)/obj/store_sql.o
+HLX_OBJ	= $(HLX_SRC:src/%.c=$(O)/obj/%.o)
+HLXD_OBJ = $(HLXD_SRC:src/%.c=$(O)/obj/%.o)
 
 UNIT_SRC = $(wildcard tests/unit/test_*.c)
 UNIT_BIN = $(UNIT_SRC:tests/unit/%.c=$(O)/tests/%)
@@ -72,13 +74,18 @@ $(O)/obj/%.o: src/%.c
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
-# The schema is compiled into the programs, so that they find it without any
-# configuration wherever they run; make install also installs the file.
+# The schemas (XSD, SQL) are compiled into the programs, so that they find
+# them without any configuration wherever they run; make install also
+# installs the XSD.
 $(O)/gen/schema_xsd.c: schemas/hlx-1.xsd scripts/embed.sh
 	@mkdir -p $(@D)
 	sh scripts/embed.sh schema_xsd $< > $@.tmp && mv $@.tmp $@
 
-$(O)/obj/schema_xsd.o: $(O)/gen/schema_xsd.c
+$(O)/gen/store_sql.c: schemas/store.sql scripts/embed.sh
+	@mkdir -p $(@D)
+	sh scripts/embed.sh store_sql $< > $@.tmp && mv $@.tmp $@
+
+$(O)/obj/%.o: $(O)/gen/%.c
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 

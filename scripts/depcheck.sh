@@ -1,17 +1,17 @@
 #!/bin/sh
 # depcheck.sh -- a lower layer never includes a higher one (STYLE.md).
-# base: log arena util types file hlx_limits; pure: conf record message;
-# adapters: setup (and later store, transport, server, handoff); roles: the
-# programs.  Prints one TAP line per source file.
+# base: log arena util types file hlx_limits; pure: conf record message
+# cert audit; adapters: setup store (and later transport, server, handoff);
+# roles: the programs.  Prints one TAP line per source file.
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top" || exit 1
 layer() {
 	case "$1" in
 	log|arena|util|types|hlx_limits|file) echo 0 ;;
-	conf|record|message|message_int|schema_xsd) echo 1 ;;
-	setup) echo 2 ;;
-	hlx|hlxd) echo 3 ;;
+	conf|record|message|message_int|schema_xsd|cert|audit) echo 1 ;;
+	setup|store|store_int|store_sql) echo 2 ;;
+	hlx|hlxd|hlx_cli) echo 3 ;;
 	*) echo 9 ;;
 	esac
 }
@@ -19,8 +19,13 @@ n=0
 fail=0
 for f in src/*.c include/*.h; do
 	base=$(basename "$f"); base=${base%.*}
-	case "$base" in message_*) mod=message ;; *) mod=$base ;; esac
-	[ "$base" = message_int ] && mod=message_int
+	case "$base" in
+	message_int|store_int|store_sql|hlx_cli) mod=$base ;;
+	message_*) mod=message ;;
+	store_*) mod=store ;;
+	hlx_*) mod=hlx ;;
+	*) mod=$base ;;
+	esac
 	me=$(layer "$mod")
 	bad=""
 	for inc in $(sed -n 's/^#include "\(.*\)\.h"/\1/p' "$f"); do
@@ -29,7 +34,7 @@ for f in src/*.c include/*.h; do
 	done
 	n=$((n + 1))
 	# Pure modules never exit and do no I/O of their own.
-	case "$mod" in conf|record|message|types|arena) pure=1 ;; *) pure=0 ;; esac
+	case "$mod" in conf|record|message|types|arena|cert|audit) pure=1 ;; *) pure=0 ;; esac
 	if [ "$pure" = 1 ] && [ "${f##*.}" = c ] &&
 	    grep -nE '\b(exit|fopen|open|printf|fprintf|socket)\(' "$f" |
 	    grep -v snprintf | grep -q .; then

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sysexits.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "log.h"
@@ -33,6 +34,8 @@ main(int argc, char *argv[])
 	int ch, check_only = 0, rc;
 
 	memset(&conf, 0, sizeof(conf));
+	/* operations.md §1: programs run with umask 077. */
+	umask(077);
 	log_init("hlxd", 0, LOG_LEVEL_INFO);
 	while ((ch = getopt(argc, argv, "c:fnh")) != -1) {
 		switch (ch) {

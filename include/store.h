@@ -1,0 +1,170 @@
+/*
+ * store -- everything durable, behind one interface (STYLE.md): SQLite in
+ * WAL mode with synchronous=FULL, the schema in schemas/store.sql.  No
+ * other module issues SQL.
+ *
+ * Every write happens inside store_begin() .. store_commit(): BEGIN
+ * IMMEDIATE, so that hlx and hlxd can share the file, and so that a
+ * command's changes and their audit entries commit together or not at all
+ * (store_rollback() on any failure).  The store_peer_* and store_audit_*
+ * functions that change things write their own audit entries inside the
+ * caller's transaction.
+ *
+ * Results: enum store_rc, mapped by the roles to exit codes (operations.md
+ * §3): STORE_BUSY -> 75, STORE_IO -> 74, STORE_PERM -> 77, STORE_REFUSED and
+ * STORE_NOTFOUND -> 65, STORE_FAIL and STORE_TOO_NEW -> 70.  Every failure
+ * fills the caller's store_err with one line that says what and where.
+ *
+ * Ownership: struct store_peer_list and struct store_audit_list own their
+ * memory (an arena); free them with the matching _free().
+ */
+#ifndef HLX_STORE_H
+#define HLX_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "arena.h"
+#include "audit.h"
+#include "cert.h"
+
+#define STORE_SCHEMA_VERSION	1
+#define STORE_BUSY_TIMEOUT_MS	5000
+#define STORE_COUNTRIES_MAX	64	/* countries one peer serves */
+
+enum store_rc {
+	STORE_OK = 0,
+	STORE_NOTFOUND,		/* no such peer, pin, ... */
+	STORE_REFUSED,		/* a rule says no: last pin, pin of another peer */
+	STORE_BUSY,		/* locked by another process: try again */
+	STORE_IO,		/* disk full, I/O error */
+	STORE_PERM,		/* file modes (operations.md §1) */
+	STORE_TOO_NEW,		/* written by a newer hlx */
+	STORE_FAIL,		/* anything else: corrupt, out of memory */
+};
+
+struct store_err {
+	enum store_rc	rc;
+	char		msg[320];
+};
+
+struct store;
+
+/*
+ * Opens (creating on first use, mode 0600) the store at path and reads or
+ * creates (0600, 32 random bytes) the audit key at key_path.  actor names
+ * who writes audit entries ("hlxd", or the Unix user).  Refuses files that
+ * group or others may read or write (STORE_PERM).
+ */
+int	store_open(struct store **out, const char *path, const char *key_path,
+	    const char *actor, struct store_err *err);
+void	store_close(struct store *);
+
+int	store_begin(struct store *, struct store_err *);
+int	store_commit(struct store *, struct store_err *);
+void	store_rollback(struct store *);
+
+/* Appends an audit entry (seq, at, actor and mac are filled in). */
+int	store_audit(struct store *, const char *event, const char *peer,
+	    const char *hcase, const char *message_id, const char *pin,
+	    const char *detail, struct store_err *);
+
+/* Peers ------------------------------------------------------------- */
+
+struct store_pin {
+	const char	*pin;
+	const char	*subject;	/* NULL when added as a bare pin */
+	time_t		 not_before;	/* 0 when unknown */
+	time_t		 not_after;
+	time_t		 added_at;
+	time_t		 retired_at;	/* 0 while valid */
+};
+
+struct store_peer {
+	const char	*id;
+	const char	*url;
+	int		 enabled;
+	time_t		 created_at;
+	time_t		 removed_at;	/* 0 unless tombstoned */
+	const char	**countries;
+	size_t		 ncountries;
+	const char	**routes;	/* countries it is the route for; "*" */
+	size_t		 nroutes;
+	struct store_pin *pins;		/* valid ones first, then retired */
+	size_t		 npins;
+	int64_t		 outbox_depth;	/* messages not yet delivered */
+	time_t		 last_success_at;
+	time_t		 last_error_at;
+	const char	*last_error;
+};
+
+struct store_peer_list {
+	struct arena	*arena;
+	struct store_peer *peers;
+	size_t		 n;
+};
+
+/*
+ * A new peer serving countries, with one pin (pin->pin set; subject and
+ * dates when known).  It becomes the route of each of its countries that
+ * has none, and of all of them with take_route.  A removed peer's id may
+ * be added again: its history stays.
+ */
+int	store_peer_add(struct store *, const char *id, const char *url,
+	    const char *const *countries, size_t ncountries,
+	    const struct store_pin *pin, int take_route, struct store_err *);
+/* country "*" is the default route.  Adds the country to the peer. */
+int	store_peer_route(struct store *, const char *country, const char *id,
+	    struct store_err *);
+int	store_peer_pin_add(struct store *, const char *id,
+	    const struct store_pin *pin, struct store_err *);
+int	store_peer_pin_retire(struct store *, const char *id, const char *pin,
+	    struct store_err *);
+int	store_peer_set_enabled(struct store *, const char *id, int enabled,
+	    struct store_err *);
+int	store_peer_remove(struct store *, const char *id, struct store_err *);
+
+/* id NULL: every peer not removed; else that one peer (removed or not). */
+int	store_peer_list(struct store *, const char *id,
+	    struct store_peer_list *out, struct store_err *);
+void	store_peer_list_free(struct store_peer_list *);
+
+/* Audit ------------------------------------------------------------- */
+
+struct store_audit_row {
+	int64_t		 seq;
+	int64_t		 at;
+	const char	*actor;
+	const char	*event;
+	const char	*peer;
+	const char	*hcase;
+	const char	*message_id;
+	const char	*pin;
+	const char	*detail;
+};
+
+struct store_audit_list {
+	struct arena	*arena;
+	struct store_audit_row *rows;
+	size_t		 n;
+};
+
+/* peer / hcase NULL: no filter. */
+int	store_audit_list(struct store *, const char *peer, const char *hcase,
+	    struct store_audit_list *out, struct store_err *);
+void	store_audit_list_free(struct store_audit_list *);
+
+struct store_audit_verdict {
+	int64_t		 count;		/* entries checked */
+	unsigned char	 tip[AUDIT_MAC_LEN];
+	int64_t		 bad_seq;	/* 0 when the chain is whole */
+	char		 why[160];
+};
+
+/* Checks every entry against the key and the tip.  STORE_OK even when the
+ * chain is broken: the verdict says so (bad_seq != 0). */
+int	store_audit_verify(struct store *, struct store_audit_verdict *out,
+	    struct store_err *);
+
+#endif /* HLX_STORE_H */
