@@ -1,0 +1,295 @@
+/*
+ * test_store -- the store: creation and file modes, schema versions, the
+ * peer rules inside transactions, the audit chain against tampering, and a
+ * busy store answered as a temporary failure.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
+
+#include "store.h"
+
+static char dir[64], db[128], key[128];
+
+static const char pin_a[] = "sha256//AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=";
+static const char pin_b[] = "sha256//BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBA=";
+static const char pin_c[] = "sha256//CCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCA=";
+
+static int
+setup(void **state)
+{
+	(void)state;
+	snprintf(dir, sizeof(dir), "/tmp/hlx-test-store-XXXXXX");
+	if (mkdtemp(dir) == NULL)
+		return -1;
+	snprintf(db, sizeof(db), "%s/hlx.db", dir);
+	snprintf(key, sizeof(key), "%s/audit.key", dir);
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	char cmd[160];
+
+	(void)state;
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+static struct store *
+open_ok(void)
+{
+	struct store *st = NULL;
+	struct store_err err;
+
+	if (store_open(&st, db, key, "tester", &err) == -1)
+		fail_msg("store_open: %s", err.msg);
+	return st;
+}
+
+/* Raw SQL on the file, as an attacker or an old version would. */
+static void
+raw(const char *sql)
+{
+	sqlite3 *h;
+	char *msg = NULL;
+
+	assert_int_equal(sqlite3_open(db, &h), SQLITE_OK);
+	if (sqlite3_exec(h, sql, NULL, NULL, &msg) != SQLITE_OK)
+		fail_msg("%s: %s", sql, msg);
+	sqlite3_close(h);
+}
+
+static void
+test_create_and_modes(void **state)
+{
+	struct store *st;
+	struct stat sb;
+
+	(void)state;
+	umask(077);
+	st = open_ok();
+	store_close(st);
+	assert_int_equal(stat(db, &sb), 0);
+	assert_int_equal(sb.st_mode & 0777, 0600);
+	assert_int_equal(stat(key, &sb), 0);
+	assert_int_equal(sb.st_mode & 0777, 0600);
+	assert_int_equal(sb.st_size, AUDIT_KEY_LEN);
+	/* Opening again migrates nothing and keeps the key. */
+	st = open_ok();
+	store_close(st);
+}
+
+static void
+expect_open_fails(enum store_rc rc, const char *text)
+{
+	struct store *st = NULL;
+	struct store_err err;
+
+	assert_int_equal(store_open(&st, db, key, "tester", &err), -1);
+	assert_null(st);
+	if (err.rc != rc || strstr(err.msg, text) == NULL)
+		fail_msg("expected rc %d \"%s\", got rc %d \"%s\"", rc, text,
+		    err.rc, err.msg);
+}
+
+static void
+test_refusals_at_open(void **state)
+{
+	FILE *f;
+
+	(void)state;
+	store_close(open_ok());
+	chmod(db, 0644);
+	expect_open_fails(STORE_PERM, "mode 0644 is too open");
+	chmod(db, 0600);
+	chmod(key, 0640);
+	expect_open_fails(STORE_PERM, "audit key");
+	chmod(key, 0600);
+	f = fopen(key, "w");
+	assert_non_null(f);
+	fputs("short", f);
+	fclose(f);
+	expect_open_fails(STORE_FAIL, "5 bytes, expected 32");
+	unlink(key);
+	raw("PRAGMA user_version = 99");
+	expect_open_fails(STORE_TOO_NEW, "schema version 99 is newer");
+	raw("PRAGMA user_version = 1");
+	store_close(open_ok());
+}
+
+static int
+add(struct store *st, const char *id, const char *country, const char *pin,
+    int route, struct store_err *err)
+{
+	struct store_pin p = { pin, NULL, 0, 0, 0, 0 };
+	const char *c[1] = { country };
+	int rc;
+
+	if (store_begin(st, err) == -1)
+		return -1;
+	rc = store_peer_add(st, id, "https://127.0.0.1:8444", c, 1, &p, route,
+	    err);
+	if (rc == 0)
+		return store_commit(st, err);
+	store_rollback(st);
+	return -1;
+}
+
+static const char *
+route_of(struct store *st, const char *id, size_t k)
+{
+	static char buf[8];
+	struct store_peer_list l;
+	struct store_err err;
+
+	assert_int_equal(store_peer_list(st, id, &l, &err), 0);
+	buf[0] = '\0';
+	if (k < l.peers[0].nroutes)
+		snprintf(buf, sizeof(buf), "%s", l.peers[0].routes[k]);
+	store_peer_list_free(&l);
+	return buf;
+}
+
+static void
+test_peer_rules(void **state)
+{
+	struct store *st = open_ok();
+	struct store_err err;
+	struct store_pin pc = { pin_c, NULL, 0, 0, 0, 0 };
+	struct store_peer_list l;
+
+	(void)state;
+	assert_int_equal(add(st, "nl.example", "NL", pin_a, 0, &err), 0);
+	/* second peer for NL: accepted, not the route */
+	assert_int_equal(add(st, "nl2.example", "NL", pin_b, 0, &err), 0);
+	assert_string_equal(route_of(st, "nl.example", 0), "NL");
+	assert_string_equal(route_of(st, "nl2.example", 0), "");
+	/* a pin belongs to one peer only */
+	assert_int_equal(add(st, "x.example", "DE", pin_a, 0, &err), -1);
+	assert_int_equal(err.rc, STORE_REFUSED);
+	assert_non_null(strstr(err.msg, "belongs to peer nl.example"));
+	/* nothing of the refused command is left */
+	assert_int_equal(store_peer_list(st, "x.example", &l, &err), -1);
+	assert_int_equal(err.rc, STORE_NOTFOUND);
+	/* the last pin of an enabled peer stays */
+	assert_int_equal(store_begin(st, &err), 0);
+	assert_int_equal(store_peer_pin_retire(st, "nl.example", pin_a, &err),
+	    -1);
+	assert_int_equal(err.rc, STORE_REFUSED);
+	assert_int_equal(store_peer_pin_add(st, "nl.example", &pc, &err), 0);
+	assert_int_equal(store_peer_pin_retire(st, "nl.example", pin_a, &err),
+	    0);
+	assert_int_equal(store_peer_route(st, "NL", "nl2.example", &err), 0);
+	assert_int_equal(store_commit(st, &err), 0);
+	assert_string_equal(route_of(st, "nl2.example", 0), "NL");
+	assert_string_equal(route_of(st, "nl.example", 0), "");
+	/* remove: refused while undelivered, then a tombstone */
+	raw("INSERT INTO outbox (message_id, peer, type, body, state, "
+	    "created_at) VALUES ('m-1', 'nl2.example', 'Referral', x'00', "
+	    "'dead', 1)");
+	assert_int_equal(store_begin(st, &err), 0);
+	assert_int_equal(store_peer_remove(st, "nl2.example", &err), -1);
+	assert_int_equal(err.rc, STORE_REFUSED);
+	assert_non_null(strstr(err.msg, "1 message to nl2.example is not "
+	    "delivered"));
+	store_rollback(st);
+	raw("UPDATE outbox SET state = 'delivered'");
+	assert_int_equal(store_begin(st, &err), 0);
+	assert_int_equal(store_peer_remove(st, "nl2.example", &err), 0);
+	assert_int_equal(store_commit(st, &err), 0);
+	assert_int_equal(store_peer_list(st, "nl2.example", &l, &err), 0);
+	assert_true(l.peers[0].removed_at != 0);
+	assert_int_equal(l.peers[0].nroutes, 0);
+	assert_true(l.peers[0].pins[0].retired_at != 0);
+	store_peer_list_free(&l);
+	assert_int_equal(store_peer_list(st, NULL, &l, &err), 0);
+	assert_int_equal(l.n, 1);
+	store_peer_list_free(&l);
+	store_close(st);
+}
+
+static int64_t
+verify(struct store *st)
+{
+	struct store_audit_verdict v;
+	struct store_err err;
+
+	assert_int_equal(store_audit_verify(st, &v, &err), 0);
+	return v.bad_seq;
+}
+
+static void
+test_audit_chain(void **state)
+{
+	struct store *st = open_ok();
+	struct store_err err;
+	struct store_audit_list l;
+	int i;
+
+	(void)state;
+	/* never outside a transaction */
+	assert_int_equal(store_audit(st, "x", NULL, NULL, NULL, NULL, NULL,
+	    &err), -1);
+	assert_int_equal(store_begin(st, &err), 0);
+	for (i = 0; i < 5; i++)
+		assert_int_equal(store_audit(st, "test_event", "p.example",
+		    "C-1", NULL, NULL, "d", &err), 0);
+	assert_int_equal(store_commit(st, &err), 0);
+	assert_int_equal(verify(st), 0);
+	assert_int_equal(store_audit_list(st, "p.example", NULL, &l, &err), 0);
+	assert_int_equal(l.n, 5);
+	assert_string_equal(l.rows[0].actor, "tester");
+	store_audit_list_free(&l);
+	store_close(st);
+
+	raw("UPDATE audit SET detail = 'e' WHERE seq = (SELECT max(seq) - 2 "
+	    "FROM audit)");
+	st = open_ok();
+	assert_true(verify(st) > 0);
+	store_close(st);
+}
+
+static void
+test_busy_is_temporary(void **state)
+{
+	struct store *st = open_ok();
+	struct store_err err;
+	sqlite3 *h;
+
+	(void)state;
+	assert_int_equal(sqlite3_open(db, &h), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(h, "BEGIN IMMEDIATE", NULL, NULL, NULL),
+	    SQLITE_OK);
+	assert_int_equal(store_begin(st, &err), -1);
+	assert_int_equal(err.rc, STORE_BUSY);
+	sqlite3_exec(h, "ROLLBACK", NULL, NULL, NULL);
+	sqlite3_close(h);
+	assert_int_equal(store_begin(st, &err), 0);
+	store_rollback(st);
+	store_close(st);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_create_and_modes),
+		cmocka_unit_test(test_refusals_at_open),
+		cmocka_unit_test(test_peer_rules),
+		cmocka_unit_test(test_audit_chain),
+		cmocka_unit_test(test_busy_is_temporary),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
