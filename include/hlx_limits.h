@@ -51,6 +51,12 @@
 /* XML parsing of untrusted messages: our documents are at most 5 levels
  * deep; extension elements get some room, never libxml2's 256 default. */
 #define HLX_XML_MAX_DEPTH	32
+/* libxml2 2.9 checks duplicate attributes pairwise (quadratic: 50,000
+ * attributes cost 10 s) and builds a DOM of ~1.5 KB per node; both are
+ * bounded before libxml2 sees a byte.  A Referral of 1000 items has about
+ * 12,000 elements; none of ours has more than 3 attributes. */
+#define HLX_XML_MAX_ATTRIBUTES	32	/* on one element */
+#define HLX_XML_MAX_ELEMENTS	65536	/* in one message */
 
 /* operations.md §1: configuration */
 #define HLX_CONF_LINE_MAX	1024	/* bytes, excluding the newline */

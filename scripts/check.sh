@@ -46,6 +46,10 @@ suite build 900 make -j"$jobs" all unit
 suite build-asan 900 make -j"$jobs" SANITIZE=address,undefined \
     O=build/asan BIN=build/asan/bin all unit
 suite depcheck 60 sh scripts/depcheck.sh
+# test_cert compares its pins with the openssl pipeline on these.
+if sh certs-example/make-certs.sh --force "$logs/certs" >/dev/null 2>&1; then
+	export HLX_CERT_DIR="$top/$logs/certs"
+fi
 suite unit 600 sh scripts/run-units.sh build/tests
 suite unit-asan 900 sh scripts/run-units.sh build/asan/tests
 suite cases 900 sh tests/run-cases.sh bin

@@ -73,6 +73,7 @@ main(int argc, char *argv[])
 {
 	const struct cli_command *cmd;
 	struct cli cli;
+	char name[64];
 	int i = 1, words = 0, rc;
 
 	/* operations.md §1: programs run with umask 077. */
@@ -103,8 +104,11 @@ main(int argc, char *argv[])
 		usage_all(stderr);
 		return EX_USAGE;
 	}
-	/* The command's own getopt sees argv from its last word on. */
+	/* The command's own getopt sees argv from its last word on, named
+	 * so that getopt's own complaints say which command they are about. */
 	i += words - 1;
+	snprintf(name, sizeof(name), "hlx %s", cmd->name);
+	argv[i] = name;
 	rc = cmd->run(&cli, argc - i, argv + i);
 	cli_free(&cli);
 	return rc;

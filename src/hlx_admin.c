@@ -112,9 +112,13 @@ parse(struct cli *cli, const char *name, int argc, char **argv,
 	/* Options a command does not take are refused, not ignored. */
 	if ((strcmp(name, "identity") != 0 && strcmp(name, "audit list") != 0 &&
 	    o->json) || (strcmp(name, "cert check") != 0 && o->days != 30) ||
-	    (strcmp(name, "audit list") != 0 && (o->peer || o->hcase)) ||
-	    argc - optind != nargs)
+	    (strcmp(name, "audit list") != 0 && (o->peer || o->hcase)))
 		return cli_usage(name, EX_USAGE);
+	if (argc - optind != nargs) {
+		fprintf(stderr, "hlx %s: expected no argument, got %d\n", name,
+		    argc - optind);
+		return cli_usage(name, EX_USAGE);
+	}
 	return 0;
 }
 

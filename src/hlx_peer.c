@@ -106,8 +106,11 @@ parse(struct cli *cli, const char *name, int argc, char **argv,
 			return ch == '?' || opt == NULL ?
 			    cli_usage(name, EX_USAGE) : rc;
 	}
-	if (argc - optind != nargs)
+	if (argc - optind != nargs) {
+		fprintf(stderr, "hlx %s: expected %d argument%s, got %d\n", name,
+		    nargs, nargs == 1 ? "" : "s", argc - optind);
 		return cli_usage(name, EX_USAGE);
+	}
 	return 0;
 }
 
@@ -134,11 +137,38 @@ check_id(struct cli *cli, const char *id)
 	return 0;
 }
 
+static const char *
+last_colon(const char *p, const char *end)
+{
+	const char *c = NULL;
+
+	for (; p < end; p++)
+		if (*p == ':')
+			c = p;
+	return c;
+}
+
+/* Digits from p to end, 1..65535. */
+static int
+port_ok(const char *p, const char *end)
+{
+	unsigned long v = 0;
+
+	if (p == end || end - p > 5)
+		return 0;
+	for (; p < end; p++) {
+		if (*p < '0' || *p > '9')
+			return 0;
+		v = v * 10 + (unsigned long)(*p - '0');
+	}
+	return v >= 1 && v <= 65535;
+}
+
 /* protocol.md §1: https://host[:port][/prefix], nothing more. */
 static int
 check_url(const char *url)
 {
-	const char *why = type_check_url(url), *host, *end;
+	const char *why = type_check_url(url), *host, *end, *port;
 	size_t len = strlen(url);
 
 	if (why == NULL && strncmp(url, "https://", 8) != 0)
@@ -152,6 +182,9 @@ check_url(const char *url)
 			why = "must not have user info";
 		else if (url[len - 1] == '/')
 			why = "must not end with a slash";
+		else if ((port = last_colon(host, end)) != NULL &&
+		    end[-1] != ']' && !port_ok(port + 1, end))
+			why = "has no port from 1 to 65535 after its colon";
 	}
 	if (why != NULL) {
 		fprintf(stderr, "hlx: --url %s: %s\n", url, why);

@@ -5,6 +5,7 @@
  * (see Makefile: schema_xsd.c) and then shared read-only: libxml2's xmlSchema
  * is immutable after parsing, and each validation gets its own context.
  */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -94,13 +95,34 @@ deny_entity_loader(const char *url, const char *id, xmlParserCtxtPtr ctxt)
 	return NULL;
 }
 
+/*
+ * libxml2 2.9's settings are process globals: set once, before any thread
+ * parses, whatever the number of schemas compiled (a reload compiles again).
+ */
+static pthread_once_t message_once = PTHREAD_ONCE_INIT;
+
+static void
+message_init_once(void)
+{
+	xmlInitParser();
+	xmlSetExternalEntityLoader(deny_entity_loader);
+	/* libxml2 refuses an element when more than this many are open, so
+	 * one less makes HLX_XML_MAX_DEPTH the deepest element allowed.  It
+	 * also bounds every other libxml2 user of the process: the XSD is
+	 * far shallower. */
+	xmlParserMaxDepth = HLX_XML_MAX_DEPTH - 1;
+}
+
 struct msg_schema *
 message_schema_new(const char *xsd, size_t len, char *errbuf, size_t errsz)
 {
 	struct msg_schema *s = NULL;
 	xmlSchemaParserCtxtPtr pctxt = NULL;
 
-	xmlInitParser();
+	if (pthread_once(&message_once, message_init_once) != 0) {
+		snprintf(errbuf, errsz, "cannot initialise libxml2");
+		return NULL;
+	}
 	if (len > (size_t)INT32_MAX) {
 		snprintf(errbuf, errsz, "schema too large");
 		return NULL;
@@ -118,12 +140,6 @@ message_schema_new(const char *xsd, size_t len, char *errbuf, size_t errsz)
 		return NULL;
 	}
 	xmlSchemaFreeParserCtxt(pctxt);
-	xmlSetExternalEntityLoader(deny_entity_loader);
-	/* libxml2 2.9 has no per-context depth limit; this global is read by
-	 * every parser context and is set once, before any thread parses.
-	 * libxml2 refuses an element when more than this many are open, so
-	 * one less makes HLX_XML_MAX_DEPTH the deepest element allowed. */
-	xmlParserMaxDepth = HLX_XML_MAX_DEPTH - 1;
 	return s;
 }
 

@@ -14,8 +14,12 @@
  *  - depth is bounded (HLX_XML_MAX_DEPTH);
  *  - an error number or a missing root means MALFORMED even if libxml2
  *    hands back a document;
- *  - error details come from fixed templates, quote at most a few dozen
- *    characters of the sender's data, escaped, and never a path.
+ *  - before libxml2 sees a byte, a linear scan bounds the attributes on
+ *    one element (libxml2 2.9 checks duplicates pairwise: quadratic) and
+ *    the elements in one message (each costs a DOM node);
+ *  - error details come from fixed templates, quote at most 64 characters
+ *    of the sender's data (an element name, or the start of libxml2's
+ *    message about it), made printable, and never a path.
  * It touches nothing but memory.
  */
 #include <errno.h>
@@ -319,7 +323,12 @@ parse_uint(const char *s, uint64_t min, uint64_t max, uint64_t *out)
 	uint64_t v = 0;
 	size_t i;
 
-	if (s[0] == '\0' || strlen(s) > 20)
+	if (s[0] == '\0')
+		return -1;
+	/* The schema's integer types allow leading zeros. */
+	while (s[0] == '0' && s[1] != '\0')
+		s++;
+	if (strlen(s) > 20)
 		return -1;
 	for (i = 0; s[i] != '\0'; i++) {
 		if (s[i] < '0' || s[i] > '9')
@@ -780,6 +789,7 @@ check_error_code(const char *s)
 	return NULL;
 }
 
+/* The schema's pattern [0-9]+\.[0-9]+, of any length. */
 static const char *
 check_version(const char *s)
 {
@@ -787,13 +797,37 @@ check_version(const char *s)
 
 	for (d = 0; s[i] >= '0' && s[i] <= '9'; i++, d++)
 		;
-	if (d == 0 || d > 9 || s[i++] != '.')
+	if (d == 0 || s[i++] != '.')
 		return "not a version (MAJOR.MINOR)";
 	for (d = 0; s[i] >= '0' && s[i] <= '9'; i++, d++)
 		;
-	if (d == 0 || d > 9 || s[i] != '\0')
+	if (d == 0 || s[i] != '\0')
 		return "not a version (MAJOR.MINOR)";
 	return NULL;
+}
+
+/*
+ * A run of version elements: each checked, the first max kept.  The schema
+ * allows any number; what matters is the highest both sides speak, and a
+ * partner listing more than max versions loses nothing we could use.
+ */
+static int
+version_list(struct pctx *p, struct cursor *c, const char *name, size_t max,
+    char ***out, size_t *n)
+{
+	xmlNodePtr node;
+	char *v;
+
+	*n = 0;
+	if ((*out = arena_alloc(p->m->arena, max * sizeof(char *))) == NULL)
+		return oom(p);
+	while ((node = take(c, name)) != NULL) {
+		if (value(p, node, check_version, &v) == -1)
+			return -1;
+		if (*n < max)
+			(*out)[(*n)++] = v;
+	}
+	return 0;
 }
 
 static int
@@ -803,7 +837,6 @@ error_body(struct pctx *p, xmlNodePtr body)
 	struct cursor c;
 	xmlNodePtr n;
 	uint64_t ra;
-	size_t k, i;
 
 	cursor_init(&c, body);
 	if (str_req(p, &c, "Code", check_error_code, &e->code) == -1 ||
@@ -817,18 +850,9 @@ error_body(struct pctx *p, xmlNodePtr body)
 			return -1;
 		e->retry_after = (int64_t)ra;
 	}
-	if (count_run(p, &c, "SupportedVersion", HLX_SUPPORTED_VERSIONS_MAX,
-	    &k) == -1)
-		return -1;
-	if (k > 0 && (e->supported_versions = arena_alloc(p->m->arena,
-	    k * sizeof(char *))) == NULL)
-		return oom(p);
-	for (i = 0; i < k; i++)
-		if (str_req(p, &c, "SupportedVersion", check_version,
-		    &e->supported_versions[i]) == -1)
-			return -1;
-	e->nsupported_versions = k;
-	return 0;
+	return version_list(p, &c, "SupportedVersion",
+	    HLX_SUPPORTED_VERSIONS_MAX, &e->supported_versions,
+	    &e->nsupported_versions);
 }
 
 static int
@@ -838,7 +862,6 @@ capabilities(struct pctx *p, xmlNodePtr body)
 	struct cursor c;
 	xmlNodePtr n;
 	const char *why;
-	size_t k, i;
 	int t;
 
 	cursor_init(&c, body);
@@ -850,19 +873,12 @@ capabilities(struct pctx *p, xmlNodePtr body)
 		return invalid(p, n, "attribute id: %s", why);
 	if ((why = type_check_country(cap->country)) != NULL)
 		return invalid(p, n, "attribute country: %s", why);
-	if (count_run(p, &c, "Version", HLX_CAP_VERSIONS_MAX, &k) == -1)
+	if (version_list(p, &c, "Version", HLX_CAP_VERSIONS_MAX,
+	    &cap->versions, &cap->nversions) == -1)
 		return -1;
-	if (k == 0)
+	if (cap->nversions == 0)
 		return invalid(p, c.next != NULL ? c.next : body,
 		    "expected element Version here");
-	if ((cap->versions = arena_alloc(p->m->arena, k * sizeof(char *))) ==
-	    NULL)
-		return oom(p);
-	for (i = 0; i < k; i++)
-		if (str_req(p, &c, "Version", check_version,
-		    &cap->versions[i]) == -1)
-			return -1;
-	cap->nversions = k;
 	/* Repeats are harmless: a set of body types. */
 	while ((n = take(&c, "MessageType")) != NULL) {
 		if (vocab_value(p, n, VOCAB_BODY, &t) == -1)
@@ -900,7 +916,7 @@ header(struct pctx *p, xmlNodePtr hn)
 	    &h->in_reply_to) == -1)
 		return -1;
 	if ((n = take(&c, "Test")) != NULL) {
-		if ((test = content(p, n)) == NULL)
+		if ((test = collapse(content(p, n))) == NULL)
 			return -1;
 		if (strcmp(test, "true") != 0)
 			return invalid(p, n, "Test is written only when true");
@@ -918,14 +934,30 @@ struct schema_fault {
 	char	expected[128];
 	int	missing;
 	int	unexpected;
+	const char *unique;	/* which xs:unique, in our words */
 };
 
+static int
+ends_with(const char *s, const char *tail)
+{
+	size_t ls = strlen(s), lt = strlen(tail);
+
+	return ls >= lt && strcmp(s + ls - lt, tail) == 0;
+}
+
+/*
+ * libxml2's messages read "Element '{ns}Name': WHAT", and WHAT may quote
+ * the sender's value.  Only libxml2's own fixed wording is used here: the
+ * start of WHAT, the end of the message, and in "Expected is ( ... )" only
+ * names of our own namespace -- never the sender's text.
+ */
 static void
 schema_error(void *ctx, xmlErrorPtr e)
 {
+	static const char ns[] = "{" HLX_NAMESPACE "}";
 	struct schema_fault *f = ctx;
-	const char *x, *end;
-	size_t o = 0;
+	const char *what, *x, *end;
+	size_t o = 0, k;
 
 	if (f->seen || e == NULL)
 		return;
@@ -934,27 +966,41 @@ schema_error(void *ctx, xmlErrorPtr e)
 	f->line = e->line;
 	sanitize(f->element, sizeof(f->element),
 	    e->node != NULL ? node_name(e->node) : "?", 64);
-	if (e->message == NULL)
+	if (e->message == NULL || strncmp(e->message, "Element '", 9) != 0 ||
+	    (what = strstr(e->message + 9, "': ")) == NULL)
 		return;
-	/* libxml2 reports content-model faults under several codes; its
-	 * fixed wording is the reliable sign. */
-	f->missing = strstr(e->message, "Missing child") != NULL;
-	f->unexpected = strstr(e->message, "not expected") != NULL;
-	/* "Expected is ( {urn:x-hlx:1}Country )." names our own schema's
-	 * elements, never the sender's data: worth passing on. */
-	if ((x = strstr(e->message, "Expected is")) == NULL)
+	what += 3;
+	f->missing = strncmp(what, "Missing child element", 21) == 0;
+	f->unexpected = strncmp(what, "This element is not expected", 28) == 0;
+	if (e->code == XML_SCHEMAV_CVC_IDC) {
+		if (ends_with(e->message, "OneHashPerAlg'.\n") ||
+		    ends_with(e->message, "OneHashPerAlg'."))
+			f->unique = "more than one Hash of one algorithm";
+		else if (ends_with(e->message, "DistinctContentUrl'.\n") ||
+		    ends_with(e->message, "DistinctContentUrl'."))
+			f->unique = "ContentUrl repeats that of another item; "
+			    "items must have distinct ContentUrls";
+	}
+	if (!(f->missing || f->unexpected) ||
+	    (x = strstr(what, "Expected is ( ")) == NULL)
 		return;
-	x += strlen("Expected is");
-	end = strchr(x, ')');
-	for (; *x != '\0' && (end == NULL || x <= end) &&
-	    o + 1 < sizeof(f->expected); x++) {
-		if (strncmp(x, "{" HLX_NAMESPACE "}",
-		    strlen(HLX_NAMESPACE) + 2) == 0) {
-			x += strlen(HLX_NAMESPACE) + 1;
+	end = strstr(x, " )");
+	for (x += strlen("Expected is ( "); end != NULL && x < end; x++) {
+		if (strncmp(x, ns, sizeof(ns) - 1) != 0)
 			continue;
+		x += sizeof(ns) - 1;
+		for (k = 0; (x[k] >= 'A' && x[k] <= 'Z') ||
+		    (x[k] >= 'a' && x[k] <= 'z'); k++)
+			;
+		if (k == 0 || o + k + 3 >= sizeof(f->expected))
+			break;
+		if (o > 0) {
+			memcpy(f->expected + o, ", ", 2);
+			o += 2;
 		}
-		if (*x >= 0x20 && *x < 0x7f)
-			f->expected[o++] = *x;
+		memcpy(f->expected + o, x, k);
+		o += k;
+		x += k - 1;
 	}
 	f->expected[o] = '\0';
 }
@@ -996,8 +1042,8 @@ schema_what(const struct schema_fault *f)
 	case XML_SCHEMAV_CVC_ELT_1:
 		return "not an HLX/1 root element";
 	case XML_SCHEMAV_CVC_IDC:
-		return "a value that must be unique repeats (one Hash per "
-		    "algorithm)";
+		return f->unique != NULL ? f->unique : "a value that must be "
+		    "unique repeats";
 	default:
 		return "not valid against the HLX/1 schema";
 	}
@@ -1027,7 +1073,7 @@ validate(const struct msg_schema *schema, xmlDocPtr doc, struct msg_err *err)
 	}
 	if (f.expected[0] != '\0')
 		set_err(err, MSG_SCHEMA_INVALID, f.line,
-		    "line %ld: element %s: %s; expected is%s", f.line,
+		    "line %ld: element %s: %s; expected: %s", f.line,
 		    f.element, schema_what(&f), f.expected);
 	else
 		set_err(err, MSG_SCHEMA_INVALID, f.line,
@@ -1057,14 +1103,12 @@ refuse_doctype(void *ctx, const xmlChar *name, const xmlChar *eid,
 static int
 version_unsupported(const char *v)
 {
-	unsigned long major = 0;
-	size_t i;
-
 	if (check_version(v) != NULL)
 		return 0;
-	for (i = 0; v[i] != '.'; i++)
-		major = major * 10 + (unsigned long)(v[i] - '0');
-	return major != 1;
+	/* The major is 1 whatever its leading zeros, and nothing else. */
+	while (*v == '0')
+		v++;
+	return !(v[0] == '1' && v[1] == '.');
 }
 
 static int
@@ -1098,7 +1142,7 @@ read_doc(const char *buf, size_t len, xmlDocPtr *out, struct msg_err *err)
 	if (doc == NULL || !ctxt->wellFormed || ctxt->errNo != 0 ||
 	    xmlDocGetRootElement(doc) == NULL) {
 		sanitize(why, sizeof(why), e != NULL && e->message != NULL ?
-		    e->message : "no root element", 100);
+		    e->message : "no root element", 60);
 		set_err(err, MSG_MALFORMED, e != NULL ? e->line : 0,
 		    "line %d, column %d: not well-formed XML: %s",
 		    e != NULL ? e->line : 0, e != NULL ? e->int2 : 0, why);
@@ -1117,6 +1161,87 @@ out:
 	xmlFreeDoc(doc);
 	xmlFreeParserCtxt(ctxt);
 	return rc;
+}
+
+/* Skips from b[i] past the first occurrence of end; counts lines. */
+static size_t
+skip_past(const char *b, size_t len, size_t i, const char *end, long *line)
+{
+	size_t n = strlen(end);
+
+	for (; i < len; i++) {
+		if (b[i] == '\n')
+			(*line)++;
+		if (len - i >= n && memcmp(b + i, end, n) == 0)
+			return i + n;
+	}
+	return len;
+}
+
+static int
+starts(const char *b, size_t len, size_t i, const char *what)
+{
+	size_t n = strlen(what);
+
+	return len - i >= n && memcmp(b + i, what, n) == 0;
+}
+
+/*
+ * Counts start tags and the attributes of each, quote-aware, skipping
+ * comments, CDATA and processing instructions.  Only counts: whether the
+ * document is well-formed is libxml2's to say, after this.
+ */
+static int
+prescan(const char *b, size_t len, struct msg_err *err)
+{
+	size_t i = 0, elements = 0, attrs;
+	long line = 1;
+	char quote;
+
+	while (i < len) {
+		if (b[i] == '\n')
+			line++;
+		if (b[i] != '<') {
+			i++;
+			continue;
+		}
+		if (starts(b, len, i, "<!--"))
+			i = skip_past(b, len, i + 4, "-->", &line);
+		else if (starts(b, len, i, "<![CDATA["))
+			i = skip_past(b, len, i + 9, "]]>", &line);
+		else if (starts(b, len, i, "<?"))
+			i = skip_past(b, len, i + 2, "?>", &line);
+		else if (starts(b, len, i, "<!") || starts(b, len, i, "</"))
+			i += 2;
+		else {
+			if (++elements > HLX_XML_MAX_ELEMENTS) {
+				set_err(err, MSG_MALFORMED, line, "line %ld: "
+				    "more than %d elements in one message",
+				    line, HLX_XML_MAX_ELEMENTS);
+				return -1;
+			}
+			attrs = 0;
+			quote = 0;
+			for (i++; i < len && (quote || b[i] != '>'); i++) {
+				if (b[i] == '\n')
+					line++;
+				if (quote) {
+					if (b[i] == quote)
+						quote = 0;
+				} else if (b[i] == '"' || b[i] == '\'')
+					quote = b[i];
+				else if (b[i] == '=' &&
+				    ++attrs > HLX_XML_MAX_ATTRIBUTES) {
+					set_err(err, MSG_MALFORMED, line,
+					    "line %ld: more than %d attributes "
+					    "on one element", line,
+					    HLX_XML_MAX_ATTRIBUTES);
+					return -1;
+				}
+			}
+		}
+	}
+	return 0;
 }
 
 int
@@ -1144,7 +1269,7 @@ message_parse(const struct msg_schema *schema, const char *buf, size_t len,
 		    "byte)", bad);
 		return -1;
 	}
-	if (read_doc(buf, len, &doc, err) == -1)
+	if (prescan(buf, len, err) == -1 || read_doc(buf, len, &doc, err) == -1)
 		return -1;
 	root = xmlDocGetRootElement(doc);
 	if (!is_hlx(root)) {

@@ -220,6 +220,8 @@ static int
 load_key(struct store *st, const char *path, struct store_err *err)
 {
 	char *buf = NULL, dirbuf[PATH_MAX];
+	sqlite3_stmt *s;
+	int64_t entries;
 	size_t len, got = 0;
 	mode_t mode;
 	ssize_t r;
@@ -254,6 +256,18 @@ load_key(struct store *st, const char *path, struct store_err *err)
 		return store_set_err(err, errno == EACCES ? STORE_PERM :
 		    STORE_IO, "audit key %s: %s", path, strerror(errno));
 	}
+	/* A new key for an existing trail would make the whole trail
+	 * unprovable, silently: the loss must show when it happens. */
+	if ((s = store_stmt(st, err, "SELECT count(*) FROM audit", NULL)) ==
+	    NULL)
+		return -1;
+	entries = sqlite3_step(s) == SQLITE_ROW ? sqlite3_column_int64(s, 0) :
+	    -1;
+	sqlite3_finalize(s);
+	if (entries != 0)
+		return store_set_err(err, STORE_FAIL, "audit key %s is missing "
+		    "but the audit trail holds %lld entries: restore the key "
+		    "from the backup of this store", path, (long long)entries);
 	while (got < AUDIT_KEY_LEN) {
 		r = getrandom(st->key + got, AUDIT_KEY_LEN - got, 0);
 		if (r == -1 && errno != EINTR)

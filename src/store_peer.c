@@ -109,6 +109,10 @@ set_route(struct store *st, const char *country, const char *id,
 		return -1;
 	snprintf(detail, sizeof(detail), "route %s: %s -> %s", country,
 	    old[0] != '\0' ? old : "(none)", id);
+	/* Both peers' histories show the change: one entry each. */
+	if (old[0] != '\0' && store_audit(st, AUDIT_ROUTE_CHANGED, old, NULL,
+	    NULL, NULL, detail, err) == -1)
+		return -1;
 	return store_audit(st, AUDIT_ROUTE_CHANGED, id, NULL, NULL, NULL,
 	    detail, err);
 }

@@ -489,6 +489,11 @@ type_check_text(const char *str)
 		    s[i] == 0x7f ||
 		    (s[i] == 0xc2 && i + 1 < len && s[i + 1] <= 0x9f))
 			return "contains a control character";
+		/* U+FFFE and U+FFFF are no XML characters at all. */
+		if (s[i] == 0xef && i + 2 < len && s[i + 1] == 0xbf &&
+		    (s[i + 2] == 0xbe || s[i + 2] == 0xbf))
+			return "contains U+FFFE or U+FFFF, which XML does not "
+			    "allow";
 	}
 	return NULL;
 }

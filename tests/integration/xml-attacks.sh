@@ -386,6 +386,55 @@ validate ext31.xml
 judge "edge+1: 31 levels in an extension point (total depth 33) is MALFORMED" \
     65 MALFORMED ext31.xml 'depth'
 
+# ------------------------------------------------ 6b. attributes, elements
+# libxml2 2.9 checks duplicate attributes pairwise: 50,000 attributes on one
+# element cost it 10 s of CPU.  They are counted before libxml2 runs.
+
+many_attrs() {
+	sed '/<\/Referral>/,$d' "$ref"
+	awk -v n="$1" -v ns="$EXT_NS" 'BEGIN {
+		printf "    <x:e xmlns:x=\"%s\"", ns
+		for (i = 2; i <= n; i++) printf " x:a%d=\"v\"", i
+		printf "/>\n"
+	}'
+	printf '  </Referral>\n</Message>\n'
+}
+
+# n elements in all: the Referral's own, plus empty extension elements.
+many_elements() {
+	own=$(grep -o '<[A-Za-z]' "$ref" | wc -l)
+	sed '/<\/Referral>/,$d' "$ref"
+	awk -v n="$(($1 - own))" -v ns="$EXT_NS" 'BEGIN {
+		printf "    <x:e xmlns:x=\"%s\">", ns
+		for (i = 1; i < n; i++) printf "<x:f/>"
+		printf "</x:e>\n"
+	}'
+	printf '  </Referral>\n</Message>\n'
+}
+
+many_attrs 50000 >"$tmp/attrs50k.xml"
+validate attrs50k.xml
+judge "50,000 attributes on one element are MALFORMED, cheaply (quadratic in libxml2)" \
+    65 MALFORMED attrs50k.xml 'more than 32 attributes'
+
+many_attrs 32 >"$tmp/attrs32.xml"
+validate attrs32.xml
+judge "edge: 32 attributes on one element are valid" 0 valid attrs32.xml ""
+
+many_attrs 33 >"$tmp/attrs33.xml"
+validate attrs33.xml
+judge "edge+1: 33 attributes on one element are MALFORMED" \
+    65 MALFORMED attrs33.xml 'more than 32 attributes'
+
+many_elements 65536 >"$tmp/elems64k.xml"
+validate elems64k.xml
+judge "edge: 65,536 elements in one message are valid" 0 valid elems64k.xml ""
+
+many_elements 65537 >"$tmp/elems64k1.xml"
+validate elems64k1.xml
+judge "edge+1: 65,537 elements in one message are MALFORMED" \
+    65 MALFORMED elems64k1.xml 'more than 65536 elements'
+
 # --------------------------------------------------------------- 7. size
 
 {
