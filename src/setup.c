@@ -91,9 +91,11 @@ check_one(const char *what, const char *path, int secret, int must_exist)
 	if (path == NULL)
 		return 0;
 	if (must_exist && access(path, R_OK) == -1) {
+		int saved = errno;
+
 		fprintf(stderr, "%s %s: cannot read: %s\n", what, path,
-		    strerror(errno));
-		return errno == EACCES ? EX_NOPERM : EX_CONFIG;
+		    strerror(saved));
+		return saved == EACCES ? EX_NOPERM : EX_CONFIG;
 	}
 	r = file_mode_too_open(path, secret, &mode);
 	if (r == -1) {
