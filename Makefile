@@ -20,7 +20,8 @@ SANITIZE ?=
 CC	?= cc
 FUZZ_TIME ?= 300
 
-PKGS	= libxml-2.0 jansson openssl sqlite3
+PKGS	= libxml-2.0 jansson openssl sqlite3 libevent libevent_openssl \
+	  libevent_pthreads
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 CMOCKA_LIBS := $(shell pkg-config --libs cmocka 2>/dev/null)

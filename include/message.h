@@ -39,6 +39,10 @@ struct msg_err {
 	enum msg_code	code;
 	long		line;		/* 0 when there is none */
 	char		detail[256];	/* from fixed templates; see message.c */
+	/* What an answer echoes (protocol.md §2.3 "Answers"), when it could
+	 * be read from a message that failed later checks. */
+	char		message_id[HLX_UUID_LEN + 1];	/* "" when unreadable */
+	int		test;
 };
 
 struct msg_caseref {

@@ -28,6 +28,7 @@
 #include "arena.h"
 #include "audit.h"
 #include "cert.h"
+#include "ingest.h"
 
 #define STORE_SCHEMA_VERSION	1
 #define STORE_BUSY_TIMEOUT_MS	5000
@@ -64,6 +65,12 @@ void	store_close(struct store *);
 int	store_begin(struct store *, struct store_err *);
 int	store_commit(struct store *, struct store_err *);
 void	store_rollback(struct store *);
+/* One message of a group commit: kept, or undone alone (SAVEPOINT). */
+int	store_savepoint(struct store *, struct store_err *);
+int	store_release(struct store *, struct store_err *);
+void	store_rollback_to(struct store *);
+/* Changes when another connection commits (PRAGMA data_version). */
+int	store_data_version(struct store *, int64_t *, struct store_err *);
 
 /* Appends an audit entry (seq, at, actor and mac are filled in). */
 int	store_audit(struct store *, const char *event, const char *peer,
@@ -166,5 +173,73 @@ struct store_audit_verdict {
  * chain is broken: the verdict says so (bad_seq != 0). */
 int	store_audit_verify(struct store *, struct store_audit_verdict *out,
 	    struct store_err *);
+
+
+/* Inbound (protocol.md §3 checks 15-19) ---------------------------- */
+
+
+struct store_inbound {
+	const struct message *m;	/* passed checks 7-14 */
+	const char	*self;		/* this hotline's id */
+	const char	*peer;		/* bound to the client certificate */
+	const char	*body;		/* the exact bytes */
+	size_t		 len;
+	time_t		 now;
+	const char	*case_prefix;	/* [hotline] case_prefix */
+	const unsigned	*deadlines;	/* [handoff] deadline_* by severity */
+};
+
+/* A hand-off file to write after the commit (file_state pending). */
+struct store_handoff {
+	int64_t		 hcase;
+	unsigned	 revision;
+	char		 case_id[HLX_CASE_NUMBER_MAX + 1];
+	char		*document;	/* malloc'd; NULL when none */
+	size_t		 len;
+};
+
+/*
+ * Inside the caller's transaction: checks 15-18, then stores the message,
+ * its case (a new one gets our number), its audit entry and, for a
+ * Referral, its hand-off row as pending with the document in *ho.  The
+ * answer (Receipt or Error) is in *a; a refusal is STORE_OK with an Error
+ * answer (nothing stored; the caller rolls back).
+ */
+int	store_ingest(struct store *, const struct store_inbound *,
+	    struct ingest_answer *a, struct store_handoff *ho,
+	    struct store_err *);
+/* After the file is on disk: file_state written, audit handoff_written. */
+int	store_handoff_written(struct store *, const struct store_handoff *,
+	    struct store_err *);
+/* Every pending hand-off (for the rewrite at start-up); *n of them. */
+int	store_handoff_pending(struct store *, struct store_handoff **out,
+	    size_t *n, struct store_err *);
+void	store_handoff_free(struct store_handoff *, size_t n);
+
+/* Received cases for `hlx inbox list`. */
+struct store_inbox_row {
+	const char	*our_number;
+	const char	*issuer;
+	const char	*number;
+	const char	*partner;
+	const char	*country;
+	const char	*received_at;	/* when we stored the Referral */
+	const char	*deadline_at;
+	const char	*handoff_state;
+	const char	*file_state;
+	unsigned	 revision;
+	int		 test;
+};
+
+struct store_inbox_list {
+	struct arena	*arena;
+	struct store_inbox_row *rows;
+	size_t		 n;
+};
+
+/* since: HLX timestamp or NULL. */
+int	store_inbox_list(struct store *, const char *since,
+	    struct store_inbox_list *out, struct store_err *);
+void	store_inbox_list_free(struct store_inbox_list *);
 
 #endif /* HLX_STORE_H */

@@ -12,6 +12,7 @@ libjansson-dev
 libssl-dev
 libcurl4-openssl-dev
 libsqlite3-dev
+libevent-dev
 libcmocka-dev
 clang
 libclang-rt-14-dev
@@ -19,6 +20,7 @@ python3
 curl
 libxml2-utils
 sqlite3
+strace
 openssl
 "
 

@@ -1,19 +1,442 @@
 /*
- * hlxd -- the gateway daemon.
+ * hlxd -- the gateway daemon: the partner listener (mutual TLS, HLX/1),
+ * the admin listener (/healthz, /metrics), and the writer that makes every
+ * acknowledged message durable.
  *
- * SECURITY: in this version hlxd only checks its configuration (-n): it
- * reads the configuration file and examines (stat, access) the files it
- * names.  It opens no socket and writes nothing.  The partner listener,
- * delivery and the admin listener come with the issues that build them.
+ * SECURITY: reads untrusted bytes from partners over TLS: the handshake
+ * (client certificates checked by pin, tls.c), HTTP (evhttp, server.c) and
+ * message bodies (message_parse with all its limits, ingest.c); local HTTP
+ * requests on the admin listener.  Holds the TLS private key.  Writes the
+ * store and [handoff] dir.  XXX one process parses partners' XML, holds the
+ * key and writes the store (STYLE.md "Layers"); an unprivileged,
+ * sandboxed parser process is the next step.
  */
+#include <errno.h>
+#include <libgen.h>
+#include <limits.h>
+#include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
-#include <sysexits.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <sysexits.h>
+#include <time.h>
 #include <unistd.h>
 
+#include <event2/event.h>
+#include <event2/thread.h>
+
+#include "admin.h"
+#include "hlxd_writer.h"
+#include "ingest.h"
 #include "log.h"
+#include "metrics.h"
+#include "peertab.h"
+#include "server.h"
 #include "setup.h"
+#include "store.h"
+#include "tls.h"
+#include "util.h"
+
+#define HLXD_TICK_SEC		1	/* peers reloaded, disk checked */
+#define HLXD_STOP_GRACE_SEC	10	/* SIGTERM: requests in flight */
+#define HLXD_RATE_PEERS_MAX	1024
+
+struct rate {
+	char		 peer[64];
+	double		 tokens;
+	double		 at;
+};
+
+struct hlxd {
+	const char		*conf_path;
+	struct conf		 conf;
+	struct msg_schema	*schema;
+	struct event_base	*base;
+	SSL_CTX			*ctx;
+	struct store		*st;		/* the loop thread's reads */
+	struct peertab		*peers;
+	int64_t			 data_version;
+	struct server		*server;
+	struct admin		*admin;
+	struct writer		*writer;
+	struct event		*tick, *sigterm, *sigint, *sighup, *stop_timer;
+	int			 low_disk;
+	int			 stopping;
+	struct rate		 rates[HLXD_RATE_PEERS_MAX];
+	size_t			 nrates;
+};
+
+static double
+now_mono(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* The peer table, rebuilt from the store when the store changed. */
+static int
+reload_peers(struct hlxd *d, int force)
+{
+	struct store_peer_list l;
+	struct store_err err;
+	struct peertab *t;
+	int64_t v;
+	size_t i, k;
+
+	if (store_data_version(d->st, &v, &err) == -1) {
+		log_warnx("event=store_failed reason=\"%s\"", err.msg);
+		return -1;
+	}
+	if (!force && v == d->data_version)
+		return 0;
+	d->data_version = v;
+	if (store_peer_list(d->st, NULL, &l, &err) == -1) {
+		log_warnx("event=store_failed reason=\"%s\"", err.msg);
+		return -1;
+	}
+	if ((t = peertab_new()) == NULL) {
+		store_peer_list_free(&l);
+		return -1;
+	}
+	for (i = 0; i < l.n; i++) {
+		if (!l.peers[i].enabled)
+			continue;
+		for (k = 0; k < l.peers[i].npins; k++)
+			if (l.peers[i].pins[k].retired_at == 0 &&
+			    peertab_add(t, l.peers[i].pins[k].pin,
+			    l.peers[i].id) == -1) {
+				peertab_free(t);
+				store_peer_list_free(&l);
+				return -1;
+			}
+	}
+	store_peer_list_free(&l);
+	tls_set_peers(d->ctx, t);
+	peertab_free(d->peers);
+	d->peers = t;
+	log_info("event=peers_loaded pins=%zu", peertab_count(t));
+	return 0;
+}
+
+static void
+check_disk(struct hlxd *d)
+{
+	char dirbuf[PATH_MAX];
+	struct statvfs sv;
+	uint64_t avail;
+
+	snprintf(dirbuf, sizeof(dirbuf), "%s", d->conf.store_path);
+	if (statvfs(dirname(dirbuf), &sv) == -1)
+		return;
+	avail = (uint64_t)sv.f_bavail * (uint64_t)sv.f_frsize;
+	if ((avail < d->conf.min_free) != d->low_disk)
+		log_warnx("event=disk level=%s available=%llu min_free=%llu",
+		    avail < d->conf.min_free ? "low" : "ok",
+		    (unsigned long long)avail,
+		    (unsigned long long)d->conf.min_free);
+	d->low_disk = avail < d->conf.min_free;
+}
+
+static void
+on_tick(evutil_socket_t fd, short what, void *arg)
+{
+	struct hlxd *d = arg;
+
+	(void)fd;
+	(void)what;
+	reload_peers(d, 0);
+	check_disk(d);
+}
+
+/* Per-peer token bucket: rate_limit a second, a burst of two seconds. */
+static int
+rate_ok(struct hlxd *d, const char *peer)
+{
+	double now = now_mono(), burst = 2.0 * d->conf.rate_limit;
+	struct rate *r = NULL;
+	size_t i;
+
+	for (i = 0; i < d->nrates; i++)
+		if (strcmp(d->rates[i].peer, peer) == 0) {
+			r = &d->rates[i];
+			break;
+		}
+	if (r == NULL) {
+		if (d->nrates == HLXD_RATE_PEERS_MAX)
+			return 1;
+		r = &d->rates[d->nrates++];
+		snprintf(r->peer, sizeof(r->peer), "%s", peer);
+		r->tokens = burst;
+		r->at = now;
+	}
+	r->tokens += (now - r->at) * d->conf.rate_limit;
+	if (r->tokens > burst)
+		r->tokens = burst;
+	r->at = now;
+	if (r->tokens < 1.0)
+		return 0;
+	r->tokens -= 1.0;
+	return 1;
+}
+
+/* Sends an answer (Receipt or Error) for r, and counts it. */
+static void
+answer(struct hlxd *d, struct server_request *r, const struct ingest_answer *a,
+    const char *type)
+{
+	char id[40], ts[32], *xml;
+	size_t len = 0;
+
+	if (util_uuid4(id, sizeof(id)) == -1 ||
+	    util_now_timestamp(ts, sizeof(ts)) == -1)
+		xml = NULL;
+	else
+		xml = ingest_answer_xml(&d->conf, r->peer[0] != '\0' ? r->peer :
+		    "unknown.invalid", a, id, ts, &len);
+	metrics_received(r->peer[0] != '\0' ? r->peer : "-", type,
+	    a->code != NULL ? a->code : a->duplicate ? "duplicate" :
+	    "accepted");
+	metrics_request_duration(now_mono() - r->started);
+	log_info("event=answered peer=%s message_id=%s status=%d code=%s",
+	    r->peer[0] != '\0' ? r->peer : "-",
+	    a->in_reply_to[0] != '\0' ? a->in_reply_to : "-", a->status,
+	    a->code != NULL ? a->code : a->duplicate ? "duplicate" :
+	    "accepted");
+	if (xml == NULL)
+		server_reply(r, 500, "text/plain", "internal error\n", 15, -1);
+	else
+		server_reply(r, a->status, "application/xml", xml, len,
+		    a->retry_after);
+	free(xml);
+}
+
+static int
+media_type_ok(const char *ct)
+{
+	static const char base[] = "application/xml";
+	const char *p;
+
+	if (ct == NULL || strncasecmp(ct, base, sizeof(base) - 1) != 0)
+		return 0;
+	p = ct + sizeof(base) - 1;
+	while (*p == ' ')
+		p++;
+	if (*p == '\0')
+		return 1;
+	if (*p++ != ';')
+		return 0;
+	while (*p == ' ')
+		p++;
+	return strcasecmp(p, "charset=utf-8") == 0 ||
+	    strcasecmp(p, "charset=\"utf-8\"") == 0;
+}
+
+/* An error after authentication is audited (operations.md §5): through
+ * the writer, which owns the store's writes. */
+static void
+refuse(struct hlxd *d, struct server_request *r, struct ingest_answer *a,
+    const char *type)
+{
+	struct writer_job *j;
+
+	if (r->peer[0] == '\0' || (j = calloc(1, sizeof(*j))) == NULL) {
+		answer(d, r, a, type);
+		return;
+	}
+	j->ctx = r;
+	snprintf(j->peer, sizeof(j->peer), "%s", r->peer);
+	j->ans = *a;
+	writer_submit(d->writer, j);
+}
+
+static void
+on_request(struct server_request *r, void *arg)
+{
+	struct hlxd *d = arg;
+	struct ingest_answer a;
+	struct writer_job *j;
+	struct message *m = NULL;
+	char id[40], ts[32], *xml;
+	size_t len;
+
+	memset(&a, 0, sizeof(a));
+	a.retry_after = -1;
+	/* 1: the handshake checked the pin; the peer must still be enabled. */
+	if (r->peer[0] == '\0') {
+		ingest_error(&a, 403, "UNKNOWN_PEER", 0, "the client "
+		    "certificate belongs to no enabled peer");
+		answer(d, r, &a, "-");
+		return;
+	}
+	/* 3 */
+	if (strcmp(r->path, "/hlx/1/capabilities") == 0) {
+		if (strcmp(r->method, "GET") != 0) {
+			ingest_error(&a, 405, "METHOD_NOT_ALLOWED", 0, "%s on "
+			    "/hlx/1/capabilities; use GET", r->method);
+			refuse(d, r, &a, "-");
+			return;
+		}
+		if (util_uuid4(id, sizeof(id)) == -1 ||
+		    util_now_timestamp(ts, sizeof(ts)) == -1 ||
+		    (xml = ingest_capabilities_xml(&d->conf, r->peer, id, ts,
+		    &len)) == NULL) {
+			server_reply(r, 500, "text/plain", "internal error\n",
+			    15, -1);
+			return;
+		}
+		server_reply(r, 200, "application/xml", xml, len, -1);
+		free(xml);
+		return;
+	}
+	if (strcmp(r->path, "/hlx/1/messages") != 0) {
+		ingest_error(&a, 404, "NOT_FOUND", 0, "no such path; messages "
+		    "go to POST /hlx/1/messages");
+		refuse(d, r, &a, "-");
+		return;
+	}
+	if (strcmp(r->method, "POST") != 0) {
+		ingest_error(&a, 405, "METHOD_NOT_ALLOWED", 0, "%s on "
+		    "/hlx/1/messages; use POST", r->method);
+		refuse(d, r, &a, "-");
+		return;
+	}
+	/* 4 */
+	if (!media_type_ok(r->content_type) || r->content_encoding != NULL) {
+		ingest_error(&a, 415, "UNSUPPORTED_MEDIA_TYPE", 0, "%s", 
+		    r->content_encoding != NULL ? "no Content-Encoding is "
+		    "accepted" : "Content-Type must be application/xml");
+		refuse(d, r, &a, "-");
+		return;
+	}
+	/* 6 (5: evhttp's body limit) */
+	if (!rate_ok(d, r->peer)) {
+		ingest_error(&a, 429, "RATE_LIMITED", 1, "more than %u "
+		    "messages a second from %s", d->conf.rate_limit, r->peer);
+		a.retry_after = 1;
+		answer(d, r, &a, "-");
+		return;
+	}
+	/* 19, early: no room to keep a promise */
+	if (d->low_disk || d->stopping) {
+		ingest_error(&a, 503, "UNAVAILABLE", 1, "%s", d->stopping ?
+		    "shutting down" : "not enough free disk to store it");
+		a.retry_after = 60;
+		answer(d, r, &a, "-");
+		return;
+	}
+	/* 7-14 */
+	if (ingest_check(d->schema, &d->conf, r->peer, r->body, r->len,
+	    time(NULL), &m, &a) == -1) {
+		refuse(d, r, &a, "-");
+		return;
+	}
+	if ((j = calloc(1, sizeof(*j))) == NULL ||
+	    (j->body = malloc(r->len)) == NULL) {
+		free(j);
+		message_free(m);
+		ingest_error(&a, 503, "UNAVAILABLE", 1, "out of memory");
+		a.retry_after = 5;
+		answer(d, r, &a, "-");
+		return;
+	}
+	memcpy(j->body, r->body, r->len);
+	j->len = r->len;
+	j->ctx = r;
+	j->m = m;
+	j->now = time(NULL);
+	snprintf(j->peer, sizeof(j->peer), "%s", r->peer);
+	j->ans = a;
+	writer_submit(d->writer, j);
+}
+
+static void
+on_done(struct writer_job *j, void *arg)
+{
+	struct hlxd *d = arg;
+
+	answer(d, j->ctx, &j->ans, j->m != NULL ?
+	    type_vocab_name(VOCAB_BODY, (int)j->m->type) : "-");
+	writer_job_free(j);
+}
+
+static int
+healthz(void *arg, char *why, size_t whysz)
+{
+	struct hlxd *d = arg;
+	int64_t v;
+	struct store_err err;
+
+	if (d->low_disk) {
+		snprintf(why, whysz, "free disk below min_free");
+		return -1;
+	}
+	if (store_data_version(d->st, &v, &err) == -1) {
+		snprintf(why, whysz, "store unreadable");
+		return -1;
+	}
+	return 0;
+}
+
+static void
+on_stop_timer(evutil_socket_t fd, short what, void *arg)
+{
+	struct hlxd *d = arg;
+
+	(void)fd;
+	(void)what;
+	if (server_pending(d->server) == 0 || d->stopping++ >
+	    HLXD_STOP_GRACE_SEC * 10)
+		event_base_loopexit(d->base, NULL);
+}
+
+static void
+on_sigterm(evutil_socket_t fd, short what, void *arg)
+{
+	struct hlxd *d = arg;
+	struct timeval tv = { 0, 100000 };
+
+	(void)fd;
+	(void)what;
+	if (d->stopping)
+		return;
+	log_info("event=stopping");
+	d->stopping = 1;
+	server_close_listener(d->server);
+	event_add(d->stop_timer, &tv);
+}
+
+static void
+on_sighup(evutil_socket_t fd, short what, void *arg)
+{
+	struct hlxd *d = arg;
+	struct conf nc;
+
+	(void)fd;
+	(void)what;
+	memset(&nc, 0, sizeof(nc));
+	if (setup_conf(d->conf_path, &nc) != 0) {
+		log_warnx("event=reload_failed reason=\"the configuration has "
+		    "errors; the old one stays in force\"");
+		return;
+	}
+	/* XXX only what is safe to change under running threads is applied
+	 * (log level, rate limit, peers); the rest needs a restart. */
+	log_set_level(nc.log_level);
+	d->conf.rate_limit = nc.rate_limit;
+	if (strcmp(nc.listen.host, d->conf.listen.host) != 0 ||
+	    nc.listen.port != d->conf.listen.port ||
+	    strcmp(nc.admin.host, d->conf.admin.host) != 0 ||
+	    nc.admin.port != d->conf.admin.port)
+		log_warnx("event=reload note=\"[listen] and [admin] addresses "
+		    "change only with a restart\"");
+	conf_free(&nc);
+	reload_peers(d, 1);
+	log_info("event=reloaded");
+}
 
 static void
 usage(FILE *f)
@@ -29,20 +452,24 @@ usage(FILE *f)
 int
 main(int argc, char *argv[])
 {
-	struct conf conf;
-	const char *conf_path = NULL;
-	int ch, check_only = 0, rc;
+	struct hlxd d;
+	struct store *wst = NULL;
+	struct store_err err;
+	struct timeval tick = { HLXD_TICK_SEC, 0 };
+	char why[320];
+	int ch, check_only = 0, foreground = 0, rc = EX_SOFTWARE;
 
-	memset(&conf, 0, sizeof(conf));
 	/* operations.md §1: programs run with umask 077. */
 	umask(077);
+	memset(&d, 0, sizeof(d));
 	log_init("hlxd", 0, LOG_LEVEL_INFO);
 	while ((ch = getopt(argc, argv, "c:fnh")) != -1) {
 		switch (ch) {
 		case 'c':
-			conf_path = optarg;
+			d.conf_path = optarg;
 			break;
 		case 'f':
+			foreground = 1;
 			break;
 		case 'n':
 			check_only = 1;
@@ -59,17 +486,114 @@ main(int argc, char *argv[])
 		usage(stderr);
 		return EX_USAGE;
 	}
-	if ((rc = setup_conf(conf_path, &conf)) != 0)
+	if ((rc = setup_conf(d.conf_path, &d.conf)) != 0)
 		return rc;
-	rc = setup_check_files(&conf, 1);
-	if (rc == 0 && check_only)
-		printf("hlxd: configuration OK\n");
-	if (rc == 0 && !check_only) {
-		/* XXX the listener is not built yet (see the issues). */
-		fprintf(stderr, "hlxd: only -n is implemented in this "
-		    "version\n");
-		rc = EX_UNAVAILABLE;
+	if ((rc = setup_check_files(&d.conf, 1)) != 0 || check_only) {
+		if (rc == 0)
+			printf("hlxd: configuration OK\n");
+		conf_free(&d.conf);
+		return rc;
 	}
-	conf_free(&conf);
+	rc = EX_SOFTWARE;
+	if (!foreground && daemon(0, 0) == -1) {
+		fprintf(stderr, "hlxd: cannot detach: %s\n", strerror(errno));
+		goto out;
+	}
+	log_init("hlxd", !foreground, d.conf.log_level);
+	signal(SIGPIPE, SIG_IGN);
+	if (setup_schema(&d.schema) != 0)
+		goto out;
+	if (store_open(&d.st, d.conf.store_path, d.conf.audit_key, "hlxd",
+	    &err) == -1 || store_open(&wst, d.conf.store_path,
+	    d.conf.audit_key, "hlxd", &err) == -1) {
+		log_warnx("event=start_failed reason=\"%s\"", err.msg);
+		rc = err.rc == STORE_PERM ? EX_NOPERM : err.rc == STORE_BUSY ?
+		    EX_TEMPFAIL : EX_IOERR;
+		goto out;
+	}
+	/* operations.md §4: every pending hand-off rewritten before we
+	 * listen. */
+	if (mkdir(d.conf.handoff_dir, 0700) == -1 && errno != EEXIST) {
+		log_warn("event=start_failed handoff_dir=%s",
+		    d.conf.handoff_dir);
+		rc = EX_CANTCREAT;
+		goto out;
+	}
+	if (writer_rewrite_pending(wst, &d.conf, why, sizeof(why)) == -1) {
+		log_warnx("event=start_failed reason=\"pending hand-offs: "
+		    "%s\"", why);
+		rc = EX_IOERR;
+		goto out;
+	}
+	if (evthread_use_pthreads() == -1 ||
+	    (d.base = event_base_new()) == NULL) {
+		log_warnx("event=start_failed reason=\"libevent\"");
+		goto out;
+	}
+	if ((d.ctx = tls_server_ctx(&d.conf, why, sizeof(why))) == NULL) {
+		log_warnx("event=start_failed reason=\"%s\"", why);
+		rc = EX_CONFIG;
+		goto out;
+	}
+	if (reload_peers(&d, 1) == -1)
+		goto out;
+	check_disk(&d);
+	if ((d.writer = writer_start(d.base, &d.conf, wst, on_done, &d, why,
+	    sizeof(why))) == NULL) {
+		log_warnx("event=start_failed reason=\"%s\"", why);
+		goto out;
+	}
+	wst = NULL;
+	if ((d.server = server_start(d.base, &d.conf, d.ctx,
+	    (const struct peertab *const *)&d.peers, on_request, &d, why,
+	    sizeof(why))) == NULL) {
+		log_warnx("event=start_failed reason=\"%s\"", why);
+		rc = EX_UNAVAILABLE;
+		goto out;
+	}
+	if ((d.admin = admin_start(d.base, d.conf.admin.host,
+	    d.conf.admin.port, healthz, &d, why, sizeof(why))) == NULL) {
+		log_warnx("event=start_failed reason=\"admin: %s\"", why);
+		rc = EX_UNAVAILABLE;
+		goto out;
+	}
+	d.tick = event_new(d.base, -1, EV_PERSIST, on_tick, &d);
+	d.stop_timer = event_new(d.base, -1, EV_PERSIST, on_stop_timer, &d);
+	d.sigterm = evsignal_new(d.base, SIGTERM, on_sigterm, &d);
+	d.sigint = evsignal_new(d.base, SIGINT, on_sigterm, &d);
+	d.sighup = evsignal_new(d.base, SIGHUP, on_sighup, &d);
+	if (d.tick == NULL || d.stop_timer == NULL || d.sigterm == NULL ||
+	    d.sigint == NULL || d.sighup == NULL ||
+	    event_add(d.tick, &tick) == -1 || event_add(d.sigterm, NULL) == -1 ||
+	    event_add(d.sigint, NULL) == -1 || event_add(d.sighup, NULL) == -1)
+		goto out;
+	log_info("event=listening address=%s:%d admin=%s:%d hotline=%s",
+	    d.conf.listen.host, server_port(d.server), d.conf.admin.host,
+	    admin_port(d.admin), d.conf.hotline_id);
+	event_base_dispatch(d.base);
+	log_info("event=stopped");
+	rc = 0;
+out:
+	writer_stop(d.writer);	/* answers what is left, closes its store */
+	server_free(d.server);
+	admin_stop(d.admin);
+	if (d.tick != NULL)
+		event_free(d.tick);
+	if (d.stop_timer != NULL)
+		event_free(d.stop_timer);
+	if (d.sigterm != NULL)
+		event_free(d.sigterm);
+	if (d.sigint != NULL)
+		event_free(d.sigint);
+	if (d.sighup != NULL)
+		event_free(d.sighup);
+	peertab_free(d.peers);
+	SSL_CTX_free(d.ctx);
+	if (d.base != NULL)
+		event_base_free(d.base);
+	store_close(wst);
+	store_close(d.st);
+	message_schema_free(d.schema);
+	conf_free(&d.conf);
 	return rc;
 }

@@ -1244,6 +1244,34 @@ prescan(const char *b, size_t len, struct msg_err *err)
 	return 0;
 }
 
+/*
+ * Before the schema has its say: the MessageId (when it is a UUID) and the
+ * Test flag, so that even an answer to an invalid message can carry
+ * InReplyTo and echo Test.
+ */
+static void
+peek_header(xmlNodePtr root, struct msg_err *err)
+{
+	xmlNodePtr h = next_hlx(root->children), n;
+	xmlChar *v;
+
+	if (h == NULL || strcmp((const char *)h->name, "Header") != 0)
+		return;
+	for (n = next_hlx(h->children); n != NULL; n = next_hlx(n->next)) {
+		if (strcmp((const char *)n->name, "MessageId") == 0 &&
+		    (v = xmlNodeGetContent(n)) != NULL) {
+			if (type_check_uuid((const char *)v) == NULL)
+				snprintf(err->message_id,
+				    sizeof(err->message_id), "%s", v);
+			xmlFree(v);
+		} else if (strcmp((const char *)n->name, "Test") == 0 &&
+		    (v = xmlNodeGetContent(n)) != NULL) {
+			err->test = strstr((const char *)v, "true") != NULL;
+			xmlFree(v);
+		}
+	}
+}
+
 int
 message_parse(const struct msg_schema *schema, const char *buf, size_t len,
     size_t max_bytes, struct message **out, struct msg_err *err)
@@ -1287,6 +1315,7 @@ message_parse(const struct msg_schema *schema, const char *buf, size_t len,
 		    HLX_VERSION, xmlGetLineNo(root), v);
 		goto out;
 	}
+	peek_header(root, err);
 	if (validate(schema, doc, err) == -1)
 		goto out;
 	/* Valid against the schema: root is Message, then Header, then

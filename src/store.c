@@ -419,3 +419,37 @@ store_rollback(struct store *st)
 	if (!sqlite3_get_autocommit(st->db))
 		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
 }
+
+int
+store_savepoint(struct store *st, struct store_err *err)
+{
+	return store_exec(st, err, "SAVEPOINT one", NULL);
+}
+
+int
+store_release(struct store *st, struct store_err *err)
+{
+	return store_exec(st, err, "RELEASE one", NULL);
+}
+
+void
+store_rollback_to(struct store *st)
+{
+	sqlite3_exec(st->db, "ROLLBACK TO one; RELEASE one", NULL, NULL, NULL);
+}
+
+int
+store_data_version(struct store *st, int64_t *v, struct store_err *err)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	if ((s = store_stmt(st, err, "PRAGMA data_version", NULL)) == NULL)
+		return -1;
+	rc = sqlite3_step(s);
+	*v = rc == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0;
+	sqlite3_finalize(s);
+	if (rc != SQLITE_ROW)
+		return store_fail(st, err, rc, "data_version");
+	return 0;
+}

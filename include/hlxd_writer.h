@@ -1,0 +1,49 @@
+/*
+ * hlxd_writer -- the one thread that writes inbound messages to the store:
+ * checks 15-19 of protocol.md §3 in its transaction, group commit, then
+ * the hand-off files, then the answers back to the event loop.
+ *
+ * Role layer (hlxd).  Jobs are handed over whole: the writer owns a job
+ * from writer_submit() until it passes it to the done callback on the loop
+ * thread.
+ */
+#ifndef HLX_HLXD_WRITER_H
+#define HLX_HLXD_WRITER_H
+
+#include <event2/event.h>
+
+#include "conf.h"
+#include "ingest.h"
+#include "message.h"
+#include "store.h"
+
+#define WRITER_BATCH_MAX	256	/* messages in one commit */
+
+struct writer_job {
+	void		*ctx;		/* the caller's (the server request) */
+	struct message	*m;		/* NULL: only audit the error answer */
+	char		 peer[64];
+	char		*body;		/* a copy: the connection may go */
+	size_t		 len;
+	time_t		 now;
+	struct ingest_answer ans;	/* in: the error to audit; out */
+	struct writer_job *next;
+};
+
+struct writer;
+
+/* st is the writer's own store connection (it takes it over). done runs
+ * on base's loop thread with each finished job. */
+struct writer	*writer_start(struct event_base *base, const struct conf *,
+		    struct store *st,
+		    void (*done)(struct writer_job *, void *), void *arg,
+		    char *why, size_t whysz);
+void		 writer_submit(struct writer *, struct writer_job *);
+/* Writes every pending hand-off now (start-up); 0 or -1 with a reason. */
+int		 writer_rewrite_pending(struct store *, const struct conf *,
+		    char *why, size_t whysz);
+/* Finishes the queue, stops the thread, closes its store. */
+void		 writer_stop(struct writer *);
+void		 writer_job_free(struct writer_job *);
+
+#endif /* HLX_HLXD_WRITER_H */

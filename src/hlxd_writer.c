@@ -1,0 +1,313 @@
+/*
+ * hlxd_writer.c -- durability without slowness.  See hlxd_writer.h.
+ *
+ * SECURITY: writes the store and [handoff] dir; reads nothing from the
+ * network itself (the jobs carry messages already parsed and checked).
+ *
+ * The order of operations is the promise of protocol.md §3 check 19 and
+ * operations.md §4: commit (synchronous=FULL: the WAL is fsync'd) with the
+ * hand-off pending; write the file (temp, fsync, rename, fsync of the
+ * directory); mark it written; only then is the 202 handed to the loop.
+ * Messages queued together share one commit: fsync is the cost, and one
+ * fsync for a hundred messages is a hundred times cheaper.
+ */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "audit.h"
+#include "handoff.h"
+#include "hlxd_writer.h"
+#include "log.h"
+
+struct writer {
+	pthread_t		 thread;
+	pthread_mutex_t		 mu;
+	pthread_cond_t		 cond;
+	struct writer_job	*queue, **tail;
+	struct writer_job	*done, **done_tail;
+	int			 stopping;
+	struct event		*done_ev;
+	struct store		*st;
+	const struct conf	*conf;
+	void			(*done_cb)(struct writer_job *, void *);
+	void			*arg;
+};
+
+void
+writer_job_free(struct writer_job *j)
+{
+	if (j == NULL)
+		return;
+	message_free(j->m);
+	free(j->body);
+	free(j);
+}
+
+static void
+unavailable(struct writer_job *j, const char *why)
+{
+	ingest_error(&j->ans, 503, "UNAVAILABLE", 1, "the message could not "
+	    "be stored: %s", why);
+	j->ans.retry_after = 5;
+}
+
+/* Writes every pending hand-off and marks it written.  -1 if any failed. */
+static int
+flush_handoffs(struct store *st, const struct conf *c, char *why,
+    size_t whysz)
+{
+	struct store_handoff *v = NULL;
+	struct store_err err;
+	size_t n = 0, i;
+	int rc = 0;
+
+	if (store_handoff_pending(st, &v, &n, &err) == -1) {
+		snprintf(why, whysz, "%s", err.msg);
+		return -1;
+	}
+	for (i = 0; i < n; i++) {
+		if (handoff_write(c->handoff_dir, v[i].case_id, v[i].document,
+		    v[i].len, why, whysz) == -1) {
+			log_warnx("event=handoff_failed case=%s reason=\"%s\"",
+			    v[i].case_id, why);
+			rc = -1;
+			continue;
+		}
+		if (store_begin(st, &err) == -1 ||
+		    store_handoff_written(st, &v[i], &err) == -1 ||
+		    store_commit(st, &err) == -1) {
+			store_rollback(st);
+			/* The file is on disk: the promise holds; the row
+			 * stays pending and is rewritten, harmlessly. */
+			log_warnx("event=handoff_mark_failed case=%s "
+			    "reason=\"%s\"", v[i].case_id, err.msg);
+			continue;
+		}
+		log_info("event=handoff_written case=%s revision=%u",
+		    v[i].case_id, v[i].revision);
+	}
+	store_handoff_free(v, n);
+	return rc;
+}
+
+int
+writer_rewrite_pending(struct store *st, const struct conf *c, char *why,
+    size_t whysz)
+{
+	return flush_handoffs(st, c, why, whysz);
+}
+
+static void
+audit_error(struct store *st, struct writer_job *j)
+{
+	struct store_err err;
+	char detail[320];
+
+	snprintf(detail, sizeof(detail), "%d %s: %s", j->ans.status,
+	    j->ans.code, j->ans.detail);
+	if (store_audit(st, AUDIT_ANSWERED_ERROR, j->peer, NULL,
+	    j->ans.in_reply_to[0] != '\0' ? j->ans.in_reply_to : NULL, NULL,
+	    detail, &err) == -1)
+		log_warnx("event=audit_failed peer=%s reason=\"%s\"", j->peer,
+		    err.msg);
+}
+
+static void
+process(struct writer *w, struct writer_job *batch)
+{
+	const struct conf *c = w->conf;
+	struct store_inbound in;
+	struct store_handoff ho;
+	struct store_err err;
+	struct writer_job *j;
+	char why[256];
+	int referrals = 0;
+
+	if (store_begin(w->st, &err) == -1) {
+		for (j = batch; j != NULL; j = j->next)
+			if (j->m != NULL)
+				unavailable(j, err.rc == STORE_BUSY ?
+				    "the store is busy" : "store error");
+		log_warnx("event=store_failed reason=\"%s\"", err.msg);
+		return;
+	}
+	for (j = batch; j != NULL; j = j->next) {
+		if (j->m == NULL) {
+			audit_error(w->st, j);
+			continue;
+		}
+		memset(&in, 0, sizeof(in));
+		memset(&ho, 0, sizeof(ho));
+		in.m = j->m;
+		in.self = c->hotline_id;
+		in.peer = j->peer;
+		in.body = j->body;
+		in.len = j->len;
+		in.now = j->now;
+		in.case_prefix = c->case_prefix;
+		in.deadlines = (const unsigned[]){ c->deadline_low,
+		    c->deadline_medium, c->deadline_high,
+		    c->deadline_critical };
+		if (store_savepoint(w->st, &err) == -1 ||
+		    store_ingest(w->st, &in, &j->ans, &ho, &err) == -1) {
+			store_rollback_to(w->st);
+			log_warnx("event=store_failed peer=%s message_id=%s "
+			    "reason=\"%s\"", j->peer, j->m->header.message_id,
+			    err.msg);
+			unavailable(j, "store error");
+			free(ho.document);
+			continue;
+		}
+		free(ho.document);	/* kept in the store as pending */
+		if (j->ans.status != 202) {
+			/* A refusal stores nothing but its audit entry. */
+			store_rollback_to(w->st);
+			audit_error(w->st, j);
+			continue;
+		}
+		if (store_release(w->st, &err) == -1) {
+			store_rollback_to(w->st);
+			unavailable(j, "store error");
+			continue;
+		}
+		if (j->m->type == BODY_REFERRAL)
+			referrals++;
+	}
+	if (store_commit(w->st, &err) == -1) {
+		log_warnx("event=commit_failed reason=\"%s\"", err.msg);
+		for (j = batch; j != NULL; j = j->next)
+			if (j->m != NULL && j->ans.status == 202)
+				unavailable(j, "the commit failed");
+		return;
+	}
+	/* Every Referral's hand-off file on disk before its 202. */
+	if (referrals > 0 && flush_handoffs(w->st, c, why, sizeof(why)) == -1)
+		for (j = batch; j != NULL; j = j->next)
+			if (j->m != NULL && j->m->type == BODY_REFERRAL &&
+			    j->ans.status == 202)
+				unavailable(j, "the hand-off file could not "
+				    "be written");
+}
+
+static void *
+run(void *arg)
+{
+	struct writer *w = arg;
+	struct writer_job *batch, *j, *next;
+	size_t n;
+
+	for (;;) {
+		pthread_mutex_lock(&w->mu);
+		while (w->queue == NULL && !w->stopping)
+			pthread_cond_wait(&w->cond, &w->mu);
+		if (w->queue == NULL && w->stopping) {
+			pthread_mutex_unlock(&w->mu);
+			break;
+		}
+		/* Take what is queued, up to a batch. */
+		batch = w->queue;
+		for (n = 1, j = batch; j->next != NULL && n < WRITER_BATCH_MAX;
+		    j = j->next, n++)
+			;
+		w->queue = j->next;
+		if (w->queue == NULL)
+			w->tail = &w->queue;
+		j->next = NULL;
+		pthread_mutex_unlock(&w->mu);
+
+		process(w, batch);
+
+		pthread_mutex_lock(&w->mu);
+		for (j = batch; j != NULL; j = next) {
+			next = j->next;
+			j->next = NULL;
+			*w->done_tail = j;
+			w->done_tail = &j->next;
+		}
+		pthread_mutex_unlock(&w->mu);
+		event_active(w->done_ev, EV_READ, 0);
+	}
+	return NULL;
+}
+
+/* On the loop thread: hand each finished job to its owner. */
+static void
+deliver(evutil_socket_t fd, short what, void *arg)
+{
+	struct writer *w = arg;
+	struct writer_job *j, *next;
+
+	(void)fd;
+	(void)what;
+	pthread_mutex_lock(&w->mu);
+	j = w->done;
+	w->done = NULL;
+	w->done_tail = &w->done;
+	pthread_mutex_unlock(&w->mu);
+	for (; j != NULL; j = next) {
+		next = j->next;
+		j->next = NULL;
+		w->done_cb(j, w->arg);
+	}
+}
+
+struct writer *
+writer_start(struct event_base *base, const struct conf *c, struct store *st,
+    void (*done)(struct writer_job *, void *), void *arg, char *why,
+    size_t whysz)
+{
+	struct writer *w = calloc(1, sizeof(*w));
+
+	if (w == NULL) {
+		snprintf(why, whysz, "out of memory");
+		return NULL;
+	}
+	w->tail = &w->queue;
+	w->done_tail = &w->done;
+	w->st = st;
+	w->conf = c;
+	w->done_cb = done;
+	w->arg = arg;
+	pthread_mutex_init(&w->mu, NULL);
+	pthread_cond_init(&w->cond, NULL);
+	if ((w->done_ev = event_new(base, -1, 0, deliver, w)) == NULL ||
+	    pthread_create(&w->thread, NULL, run, w) != 0) {
+		snprintf(why, whysz, "cannot start the writer thread");
+		if (w->done_ev != NULL)
+			event_free(w->done_ev);
+		free(w);
+		return NULL;
+	}
+	return w;
+}
+
+void
+writer_submit(struct writer *w, struct writer_job *j)
+{
+	pthread_mutex_lock(&w->mu);
+	j->next = NULL;
+	*w->tail = j;
+	w->tail = &j->next;
+	pthread_cond_signal(&w->cond);
+	pthread_mutex_unlock(&w->mu);
+}
+
+void
+writer_stop(struct writer *w)
+{
+	if (w == NULL)
+		return;
+	pthread_mutex_lock(&w->mu);
+	w->stopping = 1;
+	pthread_cond_signal(&w->cond);
+	pthread_mutex_unlock(&w->mu);
+	pthread_join(w->thread, NULL);
+	deliver(-1, 0, w);	/* the last answers */
+	event_free(w->done_ev);
+	store_close(w->st);
+	pthread_mutex_destroy(&w->mu);
+	pthread_cond_destroy(&w->cond);
+	free(w);
+}

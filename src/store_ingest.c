@@ -1,0 +1,554 @@
+/*
+ * store_ingest.c -- what a partner sends us, stored: checks 15-18 of
+ * protocol.md §3 inside the writer's transaction, so that two copies of one
+ * message arriving at once cannot both be accepted, and everything a 202
+ * promises -- inbox row, case, audit entry, pending hand-off -- commits
+ * together.
+ *
+ * The hand-off file itself is written after the commit by the caller, then
+ * marked written (store_handoff_written); a crash in between leaves it
+ * pending, and hlxd rewrites every pending hand-off before it listens
+ * (operations.md §4).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <openssl/evp.h>
+
+#include "handoff.h"
+#include "store_int.h"
+
+static int
+sha256_hex(const char *buf, size_t len, char out[65])
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int n = 0, i;
+
+	if (EVP_Digest(buf, len, md, &n, EVP_sha256(), NULL) != 1 || n != 32)
+		return -1;
+	for (i = 0; i < n; i++)
+		snprintf(out + 2 * i, 3, "%02x", md[i]);
+	return 0;
+}
+
+struct hcase_row {
+	int64_t		 id;
+	char		 origin[16];
+	char		 our_number[HLX_CASE_NUMBER_MAX + 1];
+	char		 partner[HLX_HOTLINE_ID_MAX + 1];
+	char		 state[32];
+};
+
+/* 1 found, 0 not, -1 error. */
+static int
+find_case(struct store *st, const char *issuer, const char *number,
+    struct hcase_row *r, struct store_err *err)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	memset(r, 0, sizeof(*r));
+	if ((s = store_stmt(st, err, "SELECT id, origin, our_number, partner, "
+	    "state FROM hcase WHERE issuer = ? AND number = ?", "ss", issuer,
+	    number)) == NULL)
+		return -1;
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		r->id = sqlite3_column_int64(s, 0);
+		snprintf(r->origin, sizeof(r->origin), "%s",
+		    sqlite3_column_text(s, 1));
+		if (sqlite3_column_text(s, 2) != NULL)
+			snprintf(r->our_number, sizeof(r->our_number), "%s",
+			    sqlite3_column_text(s, 2));
+		if (sqlite3_column_text(s, 3) != NULL)
+			snprintf(r->partner, sizeof(r->partner), "%s",
+			    sqlite3_column_text(s, 3));
+		if (sqlite3_column_text(s, 4) != NULL)
+			snprintf(r->state, sizeof(r->state), "%s",
+			    sqlite3_column_text(s, 4));
+	}
+	sqlite3_finalize(s);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return store_fail(st, err, rc, "look up a case");
+	return rc == SQLITE_ROW;
+}
+
+/* The case a message names, and the checks 15-16 on it. */
+static const struct msg_caseref *
+caseref_of(const struct message *m)
+{
+	switch (m->type) {
+	case BODY_REFERRAL:
+		return &m->u.referral.caseref;
+	case BODY_ASSESSMENT:
+		return &m->u.assessment.caseref;
+	case BODY_STATUS_UPDATE:
+		return &m->u.status.caseref;
+	case BODY_WITHDRAW:
+		return &m->u.withdraw.caseref;
+	case BODY_REROUTE:
+		return &m->u.reroute.caseref;
+	default:
+		return NULL;
+	}
+}
+
+/* 17: the message id already answered 202 for this peer?  1 answered
+ * (a filled), 0 new, -1 error. */
+static int
+duplicate(struct store *st, const struct store_inbound *in,
+    const char *sha, struct ingest_answer *a, struct store_err *err)
+{
+	sqlite3_stmt *s;
+	int rc, found = 0;
+
+	if ((s = store_stmt(st, err, "SELECT i.body_sha256, i.received_at, "
+	    "c.our_number FROM inbox i LEFT JOIN hcase c ON c.id = i.hcase "
+	    "WHERE i.peer = ? AND i.message_id = ?", "ss", in->peer,
+	    in->m->header.message_id)) == NULL)
+		return -1;
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		found = 1;
+		if (strcmp((const char *)sqlite3_column_text(s, 0), sha) != 0)
+			ingest_error(a, 409, "MESSAGE_ID_REUSED", 0, "MessageId "
+			    "%s was already used by %s for another message",
+			    in->m->header.message_id, in->peer);
+		else {
+			a->status = 202;
+			a->code = NULL;
+			a->duplicate = 1;
+			snprintf(a->received_at, sizeof(a->received_at), "%s",
+			    sqlite3_column_text(s, 1));
+			if (in->m->type == BODY_REFERRAL &&
+			    sqlite3_column_text(s, 2) != NULL) {
+				snprintf(a->partner_issuer,
+				    sizeof(a->partner_issuer), "%s",
+				    in->self);
+				snprintf(a->partner_number,
+				    sizeof(a->partner_number), "%s",
+				    sqlite3_column_text(s, 2));
+			}
+		}
+	}
+	sqlite3_finalize(s);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return store_fail(st, err, rc, "look up a message id");
+	return found;
+}
+
+/* case_prefix + year + "-" + six digits, from our per-year sequence. */
+static int
+next_number(struct store *st, const char *prefix, time_t now, char *out,
+    size_t outsz, struct store_err *err)
+{
+	struct tm tm;
+	sqlite3_stmt *s;
+	int64_t last = 0;
+	int year, rc;
+
+	gmtime_r(&now, &tm);
+	year = tm.tm_year + 1900;
+	if (store_exec(st, err, "INSERT INTO case_sequence (year, last) "
+	    "VALUES (?, 1) ON CONFLICT (year) DO UPDATE SET last = last + 1",
+	    "i", (int64_t)year) == -1)
+		return -1;
+	if ((s = store_stmt(st, err, "SELECT last FROM case_sequence WHERE "
+	    "year = ?", "i", (int64_t)year)) == NULL)
+		return -1;
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		last = sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	if (rc != SQLITE_ROW)
+		return store_fail(st, err, rc, "number a case");
+	if (last > 999999)
+		return store_set_err(err, STORE_FAIL, "more than 999999 cases "
+		    "received in %d: the case number has six digits", year);
+	if (snprintf(out, outsz, "%s%d-%06lld", prefix, year,
+	    (long long)last) >= (int)outsz)
+		return store_set_err(err, STORE_FAIL, "case number too long");
+	return 0;
+}
+
+/* Referral from a partner: a new case, or an amendment of one. */
+static int
+ingest_referral(struct store *st, const struct store_inbound *in,
+    const char *sha, const char *now_ts, struct ingest_answer *a,
+    struct store_handoff *ho, struct store_err *err)
+{
+	const struct msg_referral *r = &in->m->u.referral;
+	struct handoff_meta meta;
+	struct hcase_row c;
+	sqlite3_stmt *s;
+	char deadline[HLX_TIMESTAMP_MAX + 1], why[160];
+	int64_t last = 0;
+	int found, rc;
+
+	if ((found = find_case(st, r->caseref.issuer, r->caseref.number, &c,
+	    err)) == -1)
+		return -1;
+	if (found && strcmp(c.state, "closed") == 0) {
+		ingest_error(a, 422, "CASE_CLOSED", 0, "case %s of %s is "
+		    "closed", r->caseref.number, r->caseref.issuer);
+		return 0;
+	}
+	if ((rc = duplicate(st, in, sha, a, err)) != 0)
+		return rc == -1 ? -1 : 0;
+	if (found) {
+		if ((s = store_stmt(st, err, "SELECT last_version FROM "
+		    "case_version WHERE hcase = ? AND peer = ? AND direction = "
+		    "'in'", "is", c.id, in->peer)) == NULL)
+			return -1;
+		if (sqlite3_step(s) == SQLITE_ROW)
+			last = sqlite3_column_int64(s, 0);
+		sqlite3_finalize(s);
+		if ((int64_t)r->caseref.version <= last) {
+			ingest_error(a, 409, "VERSION_REUSED", 0, "version %u "
+			    "of case %s was already used", r->caseref.version,
+			    r->caseref.number);
+			return 0;
+		}
+	}
+	memset(ho, 0, sizeof(*ho));
+	if (!found) {
+		if (next_number(st, in->case_prefix, in->now, c.our_number,
+		    sizeof(c.our_number), err) == -1)
+			return -1;
+		if (store_exec(st, err, "INSERT INTO hcase (issuer, number, "
+		    "origin, our_number, partner, country, received_at, state, "
+		    "state_at, test, created_at) VALUES (?, ?, 'received', ?, "
+		    "?, ?, ?, 'received', ?, ?, ?)", "sssssssii",
+		    r->caseref.issuer, r->caseref.number, c.our_number,
+		    in->peer, r->hosting.country, r->received_at, now_ts,
+		    (int64_t)in->m->header.test, (int64_t)in->now) == -1)
+			return -1;
+		c.id = sqlite3_last_insert_rowid(st->db);
+		ho->revision = 1;
+	} else {
+		if ((s = store_stmt(st, err, "SELECT revision FROM handoff "
+		    "WHERE hcase = ?", "i", c.id)) == NULL)
+			return -1;
+		ho->revision = sqlite3_step(s) == SQLITE_ROW ?
+		    (unsigned)sqlite3_column_int(s, 0) + 1 : 1;
+		sqlite3_finalize(s);
+	}
+	if (store_exec(st, err, "INSERT INTO case_version (hcase, peer, "
+	    "direction, last_version, gaps) VALUES (?, ?, 'in', ?, ?) "
+	    "ON CONFLICT (hcase, peer, direction) DO UPDATE SET "
+	    "gaps = gaps + (excluded.last_version - last_version - 1), "
+	    "last_version = excluded.last_version", "isii", c.id, in->peer,
+	    (int64_t)r->caseref.version, (int64_t)(r->caseref.version - 1)) ==
+	    -1)
+		return -1;
+	/* The deadline runs from when the file was first written. */
+	if (type_timestamp_format(handoff_deadline(in->now, r->severity,
+	    in->deadlines), deadline, sizeof(deadline)) == -1)
+		return store_set_err(err, STORE_FAIL, "deadline");
+	if (found && (s = store_stmt(st, err, "SELECT deadline_at FROM "
+	    "handoff WHERE hcase = ?", "i", c.id)) != NULL) {
+		if (sqlite3_step(s) == SQLITE_ROW)
+			snprintf(deadline, sizeof(deadline), "%s",
+			    sqlite3_column_text(s, 0));
+		sqlite3_finalize(s);
+	}
+	memset(&meta, 0, sizeof(meta));
+	meta.kind = "referral";
+	meta.revision = ho->revision;
+	meta.state = ho->revision == 1 ? "new" : "amended";
+	meta.deadline_at = deadline;
+	meta.test = in->m->header.test;
+	meta.from = in->peer;
+	meta.their_case_ref = r->caseref.number;
+	meta.message_id = in->m->header.message_id;
+	meta.received_at = now_ts;
+	if ((ho->document = handoff_document(c.our_number, r, NULL, &meta,
+	    &ho->len, why, sizeof(why))) == NULL)
+		return store_set_err(err, STORE_FAIL, "hand-off of %s: %s",
+		    c.our_number, why);
+	ho->hcase = c.id;
+	snprintf(ho->case_id, sizeof(ho->case_id), "%s", c.our_number);
+	if (store_exec(st, err, "INSERT INTO handoff (hcase, kind, revision, "
+	    "state, file_state, deadline_at, document, updated_at) VALUES "
+	    "(?, 'referral', ?, ?, 'pending', ?, ?, ?) ON CONFLICT (hcase) DO "
+	    "UPDATE SET revision = excluded.revision, state = excluded.state, "
+	    "file_state = 'pending', document = excluded.document, "
+	    "updated_at = excluded.updated_at", "iisssi", c.id,
+	    (int64_t)ho->revision, meta.state, deadline, ho->document,
+	    (int64_t)in->now) == -1 ||
+	    store_exec(st, err, "UPDATE hcase SET record = ? WHERE id = ?",
+	    "si", ho->document, c.id) == -1 ||
+	    store_exec(st, err, "INSERT INTO inbox (peer, message_id, hcase, "
+	    "type, version, body, body_sha256, received_at, test) VALUES "
+	    "(?, ?, ?, 'Referral', ?, ?, ?, ?, ?)", "ssiibssi", in->peer,
+	    in->m->header.message_id, c.id, (int64_t)r->caseref.version,
+	    (const void *)in->body, in->len, sha, now_ts,
+	    (int64_t)in->m->header.test) == -1 ||
+	    store_audit(st, AUDIT_RECEIVED, in->peer, c.our_number,
+	    in->m->header.message_id, NULL, ho->revision == 1 ? "Referral" :
+	    "Referral (amendment)", err) == -1)
+		return -1;
+	a->status = 202;
+	a->code = NULL;
+	snprintf(a->received_at, sizeof(a->received_at), "%s", now_ts);
+	snprintf(a->partner_issuer, sizeof(a->partner_issuer), "%s",
+	    in->self);
+	snprintf(a->partner_number, sizeof(a->partner_number), "%s",
+	    c.our_number);
+	return 0;
+}
+
+/*
+ * protocol.md §2.3: who may send what.  The issuer sends Referral and
+ * Withdraw; the recipient Assessment and Reroute; either StatusUpdate.
+ */
+static int
+role_allows(const struct message *m, int sender_is_issuer)
+{
+	switch (m->type) {
+	case BODY_WITHDRAW:
+		return sender_is_issuer;
+	case BODY_ASSESSMENT:
+	case BODY_REROUTE:
+		return !sender_is_issuer;
+	case BODY_STATUS_UPDATE:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+/* Follow-up messages: the case must exist with the sender as a party. */
+static int
+ingest_followup(struct store *st, const struct store_inbound *in,
+    const char *sha, const char *now_ts, struct ingest_answer *a,
+    struct store_err *err)
+{
+	const struct msg_caseref *ref = caseref_of(in->m);
+	const char *type = type_vocab_name(VOCAB_BODY, (int)in->m->type);
+	struct hcase_row c;
+	sqlite3_stmt *s;
+	int64_t last = 0;
+	int found, issuer, rc;
+
+	if ((found = find_case(st, ref->issuer, ref->number, &c, err)) == -1)
+		return -1;
+	issuer = strcmp(ref->issuer, in->peer) == 0;
+	/* 15: unknown and not-a-party get the same answer. */
+	if (!found || !(issuer || strcmp(c.partner, in->peer) == 0)) {
+		ingest_error(a, 422, "UNKNOWN_CASE", 0, "no case %s of %s "
+		    "between %s and this hotline", ref->number, ref->issuer,
+		    in->peer);
+		return 0;
+	}
+	/* 16 */
+	if (!role_allows(in->m, issuer)) {
+		ingest_error(a, 403, "ROLE_NOT_ALLOWED", 0, "the %s of case %s "
+		    "may not send a %s", issuer ? "issuer" : "recipient",
+		    ref->number, type);
+		return 0;
+	}
+	if (strcmp(c.state, "closed") == 0) {
+		ingest_error(a, 422, "CASE_CLOSED", 0, "case %s of %s is "
+		    "closed", ref->number, ref->issuer);
+		return 0;
+	}
+	/* 17 */
+	if ((rc = duplicate(st, in, sha, a, err)) != 0)
+		return rc == -1 ? -1 : 0;
+	/* 18 */
+	if ((s = store_stmt(st, err, "SELECT last_version FROM case_version "
+	    "WHERE hcase = ? AND peer = ? AND direction = 'in'", "is", c.id,
+	    in->peer)) == NULL)
+		return -1;
+	if (sqlite3_step(s) == SQLITE_ROW)
+		last = sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	if ((int64_t)ref->version <= last) {
+		ingest_error(a, 409, "VERSION_REUSED", 0, "version %u of case "
+		    "%s was already used by %s", ref->version, ref->number,
+		    in->peer);
+		return 0;
+	}
+	/* XXX the state a follow-up carries is applied by the case
+	 * lifecycle (issue "The case lifecycle"); here it is stored. */
+	if (store_exec(st, err, "INSERT INTO case_version (hcase, peer, "
+	    "direction, last_version, gaps) VALUES (?, ?, 'in', ?, ?) "
+	    "ON CONFLICT (hcase, peer, direction) DO UPDATE SET "
+	    "gaps = gaps + (excluded.last_version - last_version - 1), "
+	    "last_version = excluded.last_version", "isii", c.id, in->peer,
+	    (int64_t)ref->version, (int64_t)(ref->version - 1)) == -1 ||
+	    store_exec(st, err, "INSERT INTO inbox (peer, message_id, hcase, "
+	    "type, version, body, body_sha256, received_at, test) VALUES "
+	    "(?, ?, ?, ?, ?, ?, ?, ?, ?)", "ssisibssi", in->peer,
+	    in->m->header.message_id, c.id, type, (int64_t)ref->version,
+	    (const void *)in->body, in->len, sha, now_ts,
+	    (int64_t)in->m->header.test) == -1 ||
+	    store_audit(st, AUDIT_RECEIVED, in->peer, c.our_number[0] != '\0' ?
+	    c.our_number : ref->number, in->m->header.message_id, NULL, type,
+	    err) == -1)
+		return -1;
+	a->status = 202;
+	a->code = NULL;
+	snprintf(a->received_at, sizeof(a->received_at), "%s", now_ts);
+	return 0;
+}
+
+int
+store_ingest(struct store *st, const struct store_inbound *in,
+    struct ingest_answer *a, struct store_handoff *ho, struct store_err *err)
+{
+	char sha[65], now_ts[HLX_TIMESTAMP_MAX + 1];
+
+	memset(ho, 0, sizeof(*ho));
+	if (sha256_hex(in->body, in->len, sha) == -1)
+		return store_set_err(err, STORE_FAIL, "SHA-256 failed");
+	if (type_timestamp_format(in->now, now_ts, sizeof(now_ts)) == -1)
+		return store_set_err(err, STORE_FAIL, "time");
+	if (in->m->type == BODY_REFERRAL)
+		return ingest_referral(st, in, sha, now_ts, a, ho, err);
+	if (caseref_of(in->m) == NULL)
+		return store_set_err(err, STORE_FAIL, "not a message partners "
+		    "send");
+	return ingest_followup(st, in, sha, now_ts, a, err);
+}
+
+int
+store_handoff_written(struct store *st, const struct store_handoff *ho,
+    struct store_err *err)
+{
+	char detail[64];
+
+	snprintf(detail, sizeof(detail), "revision %u", ho->revision);
+	if (store_exec(st, err, "UPDATE handoff SET file_state = 'written' "
+	    "WHERE hcase = ? AND revision = ?", "ii", ho->hcase,
+	    (int64_t)ho->revision) == -1)
+		return -1;
+	return store_audit(st, AUDIT_HANDOFF_WRITTEN, NULL, ho->case_id, NULL,
+	    NULL, detail, err);
+}
+
+int
+store_handoff_pending(struct store *st, struct store_handoff **out,
+    size_t *n, struct store_err *err)
+{
+	struct store_handoff *v = NULL, *nv;
+	sqlite3_stmt *s;
+	size_t cap = 0;
+	int rc;
+
+	*out = NULL;
+	*n = 0;
+	if ((s = store_stmt(st, err, "SELECT h.hcase, h.revision, "
+	    "coalesce(c.our_number, c.number), h.document FROM handoff h "
+	    "JOIN hcase c ON c.id = h.hcase WHERE h.file_state = 'pending' "
+	    "ORDER BY h.hcase", NULL)) == NULL)
+		return -1;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		if (*n == cap) {
+			cap = cap == 0 ? 16 : cap * 2;
+			if ((nv = realloc(v, cap * sizeof(*v))) == NULL) {
+				rc = SQLITE_NOMEM;
+				break;
+			}
+			v = nv;
+		}
+		memset(&v[*n], 0, sizeof(v[*n]));
+		v[*n].hcase = sqlite3_column_int64(s, 0);
+		v[*n].revision = (unsigned)sqlite3_column_int(s, 1);
+		snprintf(v[*n].case_id, sizeof(v[*n].case_id), "%s",
+		    sqlite3_column_text(s, 2));
+		v[*n].len = (size_t)sqlite3_column_bytes(s, 3);
+		if ((v[*n].document = malloc(v[*n].len + 1)) == NULL) {
+			rc = SQLITE_NOMEM;
+			break;
+		}
+		memcpy(v[*n].document, sqlite3_column_text(s, 3), v[*n].len);
+		v[*n].document[v[*n].len] = '\0';
+		(*n)++;
+	}
+	sqlite3_finalize(s);
+	if (rc != SQLITE_DONE) {
+		store_handoff_free(v, *n);
+		*n = 0;
+		return store_fail(st, err, rc, "list pending hand-offs");
+	}
+	*out = v;
+	return 0;
+}
+
+void
+store_handoff_free(struct store_handoff *v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		free(v[i].document);
+	free(v);
+}
+
+int
+store_inbox_list(struct store *st, const char *since,
+    struct store_inbox_list *out, struct store_err *err)
+{
+	sqlite3_stmt *s;
+	size_t cap = 0;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	if ((out->arena = arena_new(0)) == NULL)
+		return store_set_err(err, STORE_FAIL, "out of memory");
+	if ((s = store_stmt(st, err, "SELECT c.our_number, c.issuer, c.number, "
+	    "c.partner, c.country, c.state_at, h.deadline_at, h.state, "
+	    "h.file_state, h.revision, c.test FROM hcase c JOIN handoff h ON "
+	    "h.hcase = c.id WHERE c.origin = 'received' AND (?1 IS NULL OR "
+	    "c.state_at >= ?1) ORDER BY c.id", "s", since)) == NULL)
+		goto fail;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		struct store_inbox_row *r;
+
+		if (out->n == cap) {
+			struct store_inbox_row *nr;
+
+			cap = cap == 0 ? 64 : cap * 2;
+			if ((nr = arena_alloc(out->arena, cap * sizeof(*nr))) ==
+			    NULL) {
+				rc = SQLITE_NOMEM;
+				break;
+			}
+			if (out->n > 0)
+				memcpy(nr, out->rows, out->n * sizeof(*nr));
+			out->rows = nr;
+		}
+		r = &out->rows[out->n++];
+		r->our_number = store_col_text(out->arena, s, 0);
+		r->issuer = store_col_text(out->arena, s, 1);
+		r->number = store_col_text(out->arena, s, 2);
+		r->partner = store_col_text(out->arena, s, 3);
+		r->country = store_col_text(out->arena, s, 4);
+		r->received_at = store_col_text(out->arena, s, 5);
+		r->deadline_at = store_col_text(out->arena, s, 6);
+		r->handoff_state = store_col_text(out->arena, s, 7);
+		r->file_state = store_col_text(out->arena, s, 8);
+		r->revision = (unsigned)sqlite3_column_int(s, 9);
+		r->test = sqlite3_column_int(s, 10);
+	}
+	sqlite3_finalize(s);
+	if (rc != SQLITE_DONE) {
+		store_fail(st, err, rc, "list received cases");
+		goto fail;
+	}
+	return 0;
+fail:
+	store_inbox_list_free(out);
+	return -1;
+}
+
+void
+store_inbox_list_free(struct store_inbox_list *l)
+{
+	arena_free(l->arena);
+	memset(l, 0, sizeof(*l));
+}
