@@ -35,6 +35,7 @@ struct cli_command {
 extern const struct cli_command cli_message_commands[];
 extern const struct cli_command cli_peer_commands[];
 extern const struct cli_command cli_admin_commands[];
+extern const struct cli_command cli_inbox_commands[];
 
 /* Prints the usage (and with code 0 the help) of the named command. */
 int	cli_usage(const char *name, int code);
@@ -73,6 +74,7 @@ enum {
 	CLI_OPT_DAYS,
 	CLI_OPT_PEER,
 	CLI_OPT_CASE,
+	CLI_OPT_SINCE,
 };
 
 #endif /* HLX_HLX_CLI_H */

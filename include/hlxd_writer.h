@@ -23,6 +23,7 @@ struct writer_job {
 	void		*ctx;		/* the caller's (the server request) */
 	struct message	*m;		/* NULL: only audit the error answer */
 	char		 peer[64];
+	char		 pin[64];	/* the certificate's, for the audit */
 	char		*body;		/* a copy: the connection may go */
 	size_t		 len;
 	time_t		 now;

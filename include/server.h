@@ -26,6 +26,7 @@ struct server_conn;
 
 struct server_request {
 	char		 peer[64];	/* the peer bound to the certificate */
+	char		 pin[64];	/* its pin (for the audit trail) */
 	const char	*method;	/* GET, POST, ... */
 	char		 path[256];	/* without query */
 	const char	*content_type;	/* NULL when absent */

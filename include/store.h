@@ -182,6 +182,7 @@ struct store_inbound {
 	const struct message *m;	/* passed checks 7-14 */
 	const char	*self;		/* this hotline's id */
 	const char	*peer;		/* bound to the client certificate */
+	const char	*pin;		/* that certificate's pin */
 	const char	*body;		/* the exact bytes */
 	size_t		 len;
 	time_t		 now;

@@ -30,6 +30,6 @@ void	 tls_set_peers(SSL_CTX *, const struct peertab *);
  * Returns 0 with the id in id, or -1 with a reason.
  */
 int	 tls_peer_of(SSL *, const struct peertab *, char *id, size_t idsz,
-	    char *why, size_t whysz);
+	    char *pin, size_t pinsz, char *why, size_t whysz);
 
 #endif /* HLX_TLS_H */

@@ -24,6 +24,7 @@ static const struct cli_command *const tables[] = {
 	cli_message_commands,
 	cli_peer_commands,
 	cli_admin_commands,
+	cli_inbox_commands,
 };
 
 #define NTABLES (sizeof(tables) / sizeof(tables[0]))

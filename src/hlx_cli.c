@@ -18,7 +18,7 @@ static const struct cli_command *
 find(const char *name)
 {
 	const struct cli_command *tables[] = { cli_message_commands,
-		cli_peer_commands, cli_admin_commands };
+		cli_peer_commands, cli_admin_commands, cli_inbox_commands };
 	size_t t;
 	const struct cli_command *c;
 

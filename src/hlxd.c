@@ -249,6 +249,7 @@ refuse(struct hlxd *d, struct server_request *r, struct ingest_answer *a,
 	}
 	j->ctx = r;
 	snprintf(j->peer, sizeof(j->peer), "%s", r->peer);
+	snprintf(j->pin, sizeof(j->pin), "%s", r->pin);
 	j->ans = *a;
 	writer_submit(d->writer, j);
 }
@@ -349,6 +350,7 @@ on_request(struct server_request *r, void *arg)
 	j->m = m;
 	j->now = time(NULL);
 	snprintf(j->peer, sizeof(j->peer), "%s", r->peer);
+	snprintf(j->pin, sizeof(j->pin), "%s", r->pin);
 	j->ans = a;
 	writer_submit(d->writer, j);
 }

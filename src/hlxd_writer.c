@@ -108,8 +108,8 @@ audit_error(struct store *st, struct writer_job *j)
 	snprintf(detail, sizeof(detail), "%d %s: %s", j->ans.status,
 	    j->ans.code, j->ans.detail);
 	if (store_audit(st, AUDIT_ANSWERED_ERROR, j->peer, NULL,
-	    j->ans.in_reply_to[0] != '\0' ? j->ans.in_reply_to : NULL, NULL,
-	    detail, &err) == -1)
+	    j->ans.in_reply_to[0] != '\0' ? j->ans.in_reply_to : NULL,
+	    j->pin[0] != '\0' ? j->pin : NULL, detail, &err) == -1)
 		log_warnx("event=audit_failed peer=%s reason=\"%s\"", j->peer,
 		    err.msg);
 }
@@ -143,6 +143,7 @@ process(struct writer *w, struct writer_job *batch)
 		in.m = j->m;
 		in.self = c->hotline_id;
 		in.peer = j->peer;
+		in.pin = j->pin[0] != '\0' ? j->pin : NULL;
 		in.body = j->body;
 		in.len = j->len;
 		in.now = j->now;

@@ -177,7 +177,8 @@ on_request(struct evhttp_request *req, void *arg)
 	 * peer may have been disabled since the handshake. */
 	ssl = bev != NULL ? bufferevent_openssl_get_ssl(bev) : NULL;
 	if (ssl == NULL || tls_peer_of(ssl, *srv->live, r->peer,
-	    sizeof(r->peer), why, sizeof(why)) == -1) {
+	    sizeof(r->peer), r->pin, sizeof(r->pin), why,
+	    sizeof(why)) == -1) {
 		r->peer[0] = '\0';
 		log_warnx("event=refused reason=\"%s\"", ssl == NULL ?
 		    "no TLS" : why);

@@ -287,7 +287,7 @@ ingest_referral(struct store *st, const struct store_inbound *in,
 	    (const void *)in->body, in->len, sha, now_ts,
 	    (int64_t)in->m->header.test) == -1 ||
 	    store_audit(st, AUDIT_RECEIVED, in->peer, c.our_number,
-	    in->m->header.message_id, NULL, ho->revision == 1 ? "Referral" :
+	    in->m->header.message_id, in->pin, ho->revision == 1 ? "Referral" :
 	    "Referral (amendment)", err) == -1)
 		return -1;
 	a->status = 202;
@@ -387,7 +387,7 @@ ingest_followup(struct store *st, const struct store_inbound *in,
 	    (const void *)in->body, in->len, sha, now_ts,
 	    (int64_t)in->m->header.test) == -1 ||
 	    store_audit(st, AUDIT_RECEIVED, in->peer, c.our_number[0] != '\0' ?
-	    c.our_number : ref->number, in->m->header.message_id, NULL, type,
+	    c.our_number : ref->number, in->m->header.message_id, in->pin, type,
 	    err) == -1)
 		return -1;
 	a->status = 202;

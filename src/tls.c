@@ -40,7 +40,7 @@ peers_of(SSL_CTX *ctx)
 /* The leaf's pin, and whether it is within its dates now. */
 static int
 leaf_check(X509 *x, const struct peertab *t, char *id, size_t idsz,
-    char *why, size_t whysz)
+    char *pinout, size_t pinsz, char *why, size_t whysz)
 {
 	unsigned char *der = NULL;
 	char pin[CERT_PIN_LEN + 1];
@@ -57,6 +57,8 @@ leaf_check(X509 *x, const struct peertab *t, char *id, size_t idsz,
 		return -1;
 	}
 	OPENSSL_free(der);
+	if (pinout != NULL)
+		snprintf(pinout, pinsz, "%s", pin);
 	if ((owner = peertab_find(t, pin)) == NULL) {
 		snprintf(why, whysz, "pin %s belongs to no enabled peer", pin);
 		return -1;
@@ -90,7 +92,7 @@ verify_cb(int preverify_ok, X509_STORE_CTX *xs)
 	if (X509_STORE_CTX_get_error_depth(xs) > 0)
 		return has_ca ? preverify_ok : 1;
 	if (leaf_check(X509_STORE_CTX_get_current_cert(xs), peers_of(ctx), id,
-	    sizeof(id), why, sizeof(why)) == -1) {
+	    sizeof(id), NULL, 0, why, sizeof(why)) == -1) {
 		X509_STORE_CTX_set_error(xs, X509_V_ERR_CERT_REJECTED);
 		return 0;
 	}
@@ -182,7 +184,7 @@ tls_set_peers(SSL_CTX *ctx, const struct peertab *t)
 
 int
 tls_peer_of(SSL *ssl, const struct peertab *t, char *id, size_t idsz,
-    char *why, size_t whysz)
+    char *pin, size_t pinsz, char *why, size_t whysz)
 {
 	X509 *x = SSL_get0_peer_certificate(ssl);
 
@@ -190,5 +192,5 @@ tls_peer_of(SSL *ssl, const struct peertab *t, char *id, size_t idsz,
 		snprintf(why, whysz, "no client certificate");
 		return -1;
 	}
-	return leaf_check(x, t, id, idsz, why, whysz);
+	return leaf_check(x, t, id, idsz, pin, pinsz, why, whysz);
 }
