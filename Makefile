@@ -23,7 +23,8 @@ FUZZ_TIME ?= 300
 PKGS	= libxml-2.0 jansson openssl sqlite3 libevent libevent_openssl \
 	  libevent_pthreads
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+# http-parser ships no pkg-config file (Debian's libhttp-parser-dev).
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lhttp_parser
 CMOCKA_LIBS := $(shell pkg-config --libs cmocka 2>/dev/null)
 
 WARN	= -Wall -Wextra -Werror -Wshadow -Wpointer-arith -Wcast-qual \

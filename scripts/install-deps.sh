@@ -13,6 +13,7 @@ libssl-dev
 libcurl4-openssl-dev
 libsqlite3-dev
 libevent-dev
+libhttp-parser-dev
 libcmocka-dev
 clang
 libclang-rt-14-dev

@@ -235,23 +235,82 @@ media_type_ok(const char *ct)
 	    strcasecmp(p, "charset=\"utf-8\"") == 0;
 }
 
-/* An error after authentication is audited (operations.md §5): through
- * the writer, which owns the store's writes. */
+/*
+ * An error after authentication is audited (operations.md §5): through
+ * the writer, which owns the store's writes.  With answer_now the answer
+ * goes at once (the server writes it) and the job only audits.
+ */
 static void
 refuse(struct hlxd *d, struct server_request *r, struct ingest_answer *a,
-    const char *type)
+    const char *type, int answer_now)
 {
 	struct writer_job *j;
 
 	if (r->peer[0] == '\0' || (j = calloc(1, sizeof(*j))) == NULL) {
-		answer(d, r, a, type);
+		if (!answer_now)
+			answer(d, r, a, type);
 		return;
 	}
-	j->ctx = r;
+	j->ctx = answer_now ? NULL : r;
 	snprintf(j->peer, sizeof(j->peer), "%s", r->peer);
 	snprintf(j->pin, sizeof(j->pin), "%s", r->pin);
 	j->ans = *a;
 	writer_submit(d->writer, j);
+}
+
+/* Checks 3 and 4, as soon as the headers are in (before 5's limit). */
+static int
+on_headers(struct server_request *r, struct server_error *e, void *arg)
+{
+	struct hlxd *d = arg;
+	static struct ingest_answer a;	/* loop thread only */
+
+	memset(&a, 0, sizeof(a));
+	a.retry_after = -1;
+	if (strcmp(r->path, "/hlx/1/capabilities") == 0) {
+		if (strcmp(r->method, "GET") == 0)
+			return 0;
+		ingest_error(&a, 405, "METHOD_NOT_ALLOWED", 0, "%.16s on "
+		    "/hlx/1/capabilities; use GET", r->method);
+	} else if (strcmp(r->path, "/hlx/1/messages") != 0)
+		ingest_error(&a, 404, "NOT_FOUND", 0, "no such path; messages "
+		    "go to POST /hlx/1/messages");
+	else if (strcmp(r->method, "POST") != 0)
+		ingest_error(&a, 405, "METHOD_NOT_ALLOWED", 0, "%.16s on "
+		    "/hlx/1/messages; use POST", r->method);
+	else if (!media_type_ok(r->content_type) || r->content_encoding)
+		ingest_error(&a, 415, "UNSUPPORTED_MEDIA_TYPE", 0, "%s",
+		    r->content_encoding ? "no Content-Encoding is accepted" :
+		    "Content-Type must be application/xml");
+	else
+		return 0;
+	e->status = a.status;
+	e->code = a.code;
+	e->detail = a.detail;
+	e->retryable = a.retryable;
+	e->retry_after = a.retry_after;
+	refuse(d, r, &a, "-", 1);
+	return -1;
+}
+
+/* The body of a refusal the server decided (or on_headers). */
+static char *
+error_body(const struct server_request *r, const struct server_error *e,
+    size_t *len, void *arg)
+{
+	struct hlxd *d = arg;
+	struct ingest_answer a;
+	char id[40], ts[32];
+
+	memset(&a, 0, sizeof(a));
+	ingest_error(&a, e->status, e->code, e->retryable, "%s", e->detail);
+	a.retry_after = e->retry_after;
+	metrics_received(r->peer[0] != '\0' ? r->peer : "-", "-", e->code);
+	if (util_uuid4(id, sizeof(id)) == -1 ||
+	    util_now_timestamp(ts, sizeof(ts)) == -1)
+		return NULL;
+	return ingest_answer_xml(&d->conf, r->peer[0] != '\0' ? r->peer :
+	    "unknown.invalid", &a, id, ts, len);
 }
 
 static void
@@ -273,14 +332,8 @@ on_request(struct server_request *r, void *arg)
 		answer(d, r, &a, "-");
 		return;
 	}
-	/* 3 */
+	/* 3 and 4 passed in on_headers */
 	if (strcmp(r->path, "/hlx/1/capabilities") == 0) {
-		if (strcmp(r->method, "GET") != 0) {
-			ingest_error(&a, 405, "METHOD_NOT_ALLOWED", 0, "%s on "
-			    "/hlx/1/capabilities; use GET", r->method);
-			refuse(d, r, &a, "-");
-			return;
-		}
 		if (util_uuid4(id, sizeof(id)) == -1 ||
 		    util_now_timestamp(ts, sizeof(ts)) == -1 ||
 		    (xml = ingest_capabilities_xml(&d->conf, r->peer, id, ts,
@@ -293,27 +346,7 @@ on_request(struct server_request *r, void *arg)
 		free(xml);
 		return;
 	}
-	if (strcmp(r->path, "/hlx/1/messages") != 0) {
-		ingest_error(&a, 404, "NOT_FOUND", 0, "no such path; messages "
-		    "go to POST /hlx/1/messages");
-		refuse(d, r, &a, "-");
-		return;
-	}
-	if (strcmp(r->method, "POST") != 0) {
-		ingest_error(&a, 405, "METHOD_NOT_ALLOWED", 0, "%s on "
-		    "/hlx/1/messages; use POST", r->method);
-		refuse(d, r, &a, "-");
-		return;
-	}
-	/* 4 */
-	if (!media_type_ok(r->content_type) || r->content_encoding != NULL) {
-		ingest_error(&a, 415, "UNSUPPORTED_MEDIA_TYPE", 0, "%s", 
-		    r->content_encoding != NULL ? "no Content-Encoding is "
-		    "accepted" : "Content-Type must be application/xml");
-		refuse(d, r, &a, "-");
-		return;
-	}
-	/* 6 (5: evhttp's body limit) */
+	/* 6: the rate (5 and the connection cap: the server) */
 	if (!rate_ok(d, r->peer)) {
 		ingest_error(&a, 429, "RATE_LIMITED", 1, "more than %u "
 		    "messages a second from %s", d->conf.rate_limit, r->peer);
@@ -332,7 +365,7 @@ on_request(struct server_request *r, void *arg)
 	/* 7-14 */
 	if (ingest_check(d->schema, &d->conf, r->peer, r->body, r->len,
 	    time(NULL), &m, &a) == -1) {
-		refuse(d, r, &a, "-");
+		refuse(d, r, &a, "-", 0);
 		return;
 	}
 	if ((j = calloc(1, sizeof(*j))) == NULL ||
@@ -360,8 +393,10 @@ on_done(struct writer_job *j, void *arg)
 {
 	struct hlxd *d = arg;
 
-	answer(d, j->ctx, &j->ans, j->m != NULL ?
-	    type_vocab_name(VOCAB_BODY, (int)j->m->type) : "-");
+	/* No ctx: an audit of an answer already sent. */
+	if (j->ctx != NULL)
+		answer(d, j->ctx, &j->ans, j->m != NULL ?
+		    type_vocab_name(VOCAB_BODY, (int)j->m->type) : "-");
 	writer_job_free(j);
 }
 
@@ -426,9 +461,17 @@ on_sighup(evutil_socket_t fd, short what, void *arg)
 		return;
 	}
 	/* XXX only what is safe to change under running threads is applied
-	 * (log level, rate limit, peers); the rest needs a restart. */
+	 * (log level, rate limit, connection limits and timeouts, peers);
+	 * the message size, TLS files, store and hand-off settings need a
+	 * restart for now. */
 	log_set_level(nc.log_level);
 	d->conf.rate_limit = nc.rate_limit;
+	d->conf.max_connections = nc.max_connections;
+	d->conf.max_connections_per_ip = nc.max_connections_per_ip;
+	d->conf.handshake_timeout = nc.handshake_timeout;
+	d->conf.header_timeout = nc.header_timeout;
+	d->conf.body_timeout = nc.body_timeout;
+	server_set_conf(d->server, &d->conf);
 	if (strcmp(nc.listen.host, d->conf.listen.host) != 0 ||
 	    nc.listen.port != d->conf.listen.port ||
 	    strcmp(nc.admin.host, d->conf.admin.host) != 0 ||
@@ -455,6 +498,7 @@ int
 main(int argc, char *argv[])
 {
 	struct hlxd d;
+	struct server_hooks hooks;
 	struct store *wst = NULL;
 	struct store_err err;
 	struct timeval tick = { HLXD_TICK_SEC, 0 };
@@ -546,8 +590,12 @@ main(int argc, char *argv[])
 		goto out;
 	}
 	wst = NULL;
+	hooks.request = on_request;
+	hooks.headers = on_headers;
+	hooks.error_body = error_body;
+	hooks.arg = &d;
 	if ((d.server = server_start(d.base, &d.conf, d.ctx,
-	    (const struct peertab *const *)&d.peers, on_request, &d, why,
+	    (const struct peertab *const *)&d.peers, &hooks, why,
 	    sizeof(why))) == NULL) {
 		log_warnx("event=start_failed reason=\"%s\"", why);
 		rc = EX_UNAVAILABLE;

@@ -1,14 +1,17 @@
 /*
- * server.c -- evhttp over bufferevent_openssl.  See server.h.
+ * server.c -- HTTP/1.1 over TLS with deadlines and caps.  See server.h.
  *
- * SECURITY: reads untrusted bytes from the network: TLS records (OpenSSL),
- * HTTP request lines and headers (evhttp, with its size limits) and bodies
- * (at most [listen] max_message_bytes, then refused).  A request reaches
- * the handler only after the TLS handshake verified the client's
- * certificate by pin (tls.c), and the pin is checked once more against the
- * live peer table, because a resumed session skips verification.  Touches
- * nothing on disk.
+ * SECURITY: reads untrusted bytes from the network: TLS records (OpenSSL
+ * through bufferevent_openssl) and HTTP requests (http-parser), every part
+ * bounded: SERVER_HEADERS_MAX bytes of request line and headers, at most
+ * SERVER_HEADER_COUNT_MAX headers, a body of at most [listen]
+ * max_message_bytes, and absolute deadlines for the handshake, the headers
+ * and the body.  A request reaches the handler only after the handshake
+ * verified the client's certificate by pin (tls.c); the pin is checked
+ * again at each request, because a resumed session skips verification.
+ * Touches nothing on disk.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -21,36 +24,70 @@
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
 #include <event2/bufferevent_ssl.h>
-#include <event2/http.h>
-#include <event2/keyvalq_struct.h>
 #include <event2/listener.h>
+#include <http_parser.h>
 
 #include "log.h"
 #include "server.h"
 #include "tls.h"
 
-/* What a connection keeps: its pending request, so that an answer that
- * comes after the connection closed is dropped, not written to freed
- * memory. */
+enum phase {
+	PH_HANDSHAKE,	/* TLS not yet established */
+	PH_IDLE,	/* between requests */
+	PH_HEADERS,	/* reading a request line and headers */
+	PH_BODY,	/* reading a body */
+	PH_WAIT,	/* the handler has the request */
+	PH_CLOSING,	/* the last answer is being written */
+};
+
+enum hdr { HDR_OTHER, HDR_CTYPE, HDR_CENC, HDR_EXPECT };
+
+struct ipcount {
+	char		 ip[INET6_ADDRSTRLEN];
+	unsigned	 n;
+	struct ipcount	*next;
+};
+
 struct server_conn {
 	struct server		*srv;
-	struct evhttp_connection *evcon;
-	struct server_request	*pending;
-	struct server_conn	*next;
+	struct bufferevent	*bev;
+	SSL			*ssl;
+	char			 ip[INET6_ADDRSTRLEN];
+	enum phase		 phase;
+	struct event		*deadline;
+	struct event		*resume;
+	http_parser		 parser;
+	struct server_request	*req;		/* being read, or pending */
+	struct evbuffer		*body;
+	size_t			 header_bytes;
+	unsigned		 header_count;
+	char			 field[32];
+	size_t			 field_len;
+	int			 in_value;
+	enum hdr		 hdr;
+	char			 expect[32];
+	int			 busy;		/* over the connection cap */
+	int			 keepalive;
+	int			 clean;		/* keep the TLS session */
+	struct server_conn	*prev, *next;
 };
 
 struct server {
 	struct event_base	*base;
-	struct evhttp		*http;
-	struct evhttp_bound_socket *bound;
+	struct evconnlistener	*listener;
 	SSL_CTX			*ctx;
 	const struct peertab *const *live;
-	server_handler		 handler;
-	void			*arg;
+	struct server_hooks	 hooks;
+	size_t			 max_bytes;
+	unsigned		 max_conns, max_per_ip;
+	struct timeval		 handshake_tv, header_tv, body_tv;
 	int			 port;
-	size_t			 pending;
+	size_t			 pending, nconns;
 	struct server_conn	*conns;
+	struct ipcount		*ips;
 };
+
+static const http_parser_settings settings;	/* filled below */
 
 static double
 now_mono(void)
@@ -61,170 +98,617 @@ now_mono(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static struct bufferevent *
-bevcb(struct event_base *base, void *arg)
+static struct ipcount *
+ip_find(struct server *srv, const char *ip)
 {
-	struct server *srv = arg;
-	struct bufferevent *bev;
-	SSL *ssl;
+	struct ipcount *p;
 
-	if ((ssl = SSL_new(srv->ctx)) == NULL)
-		return NULL;
-	bev = bufferevent_openssl_socket_new(base, -1, ssl,
-	    BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE);
-	if (bev == NULL) {
-		SSL_free(ssl);
-		return NULL;
-	}
-	/* Clients that close without close_notify are common and harmless
-	 * here: every request is complete or it is refused. */
-	bufferevent_openssl_set_allow_dirty_shutdown(bev, 1);
-	return bev;
+	for (p = srv->ips; p != NULL; p = p->next)
+		if (strcmp(p->ip, ip) == 0)
+			return p;
+	return NULL;
 }
 
 static void
-conn_closed(struct evhttp_connection *evcon, void *arg)
+ip_release(struct server *srv, const char *ip)
 {
-	struct server_conn *c = arg, **pp;
+	struct ipcount *p, **pp;
 
-	(void)evcon;
-	if (c->pending != NULL)
-		c->pending->conn = NULL;	/* orphaned: answer dropped */
-	for (pp = &c->srv->conns; *pp != NULL; pp = &(*pp)->next)
-		if (*pp == c) {
-			*pp = c->next;
-			break;
+	for (pp = &srv->ips; (p = *pp) != NULL; pp = &p->next)
+		if (strcmp(p->ip, ip) == 0) {
+			if (--p->n == 0) {
+				*pp = p->next;
+				free(p);
+			}
+			return;
 		}
+}
+
+static void
+request_free(struct server_request *r)
+{
+	if (r == NULL)
+		return;
+	free(r->buf);
+	free(r);
+}
+
+static void
+conn_free(struct server_conn *c)
+{
+	struct server *srv = c->srv;
+
+	if (c->req != NULL) {
+		if (c->phase == PH_WAIT)
+			c->req->conn = NULL;	/* orphaned: answer dropped */
+		else
+			request_free(c->req);
+	}
+	if (c->prev != NULL)
+		c->prev->next = c->next;
+	else
+		srv->conns = c->next;
+	if (c->next != NULL)
+		c->next->prev = c->prev;
+	srv->nconns--;
+	ip_release(srv, c->ip);
+	if (c->deadline != NULL)
+		event_free(c->deadline);
+	if (c->resume != NULL)
+		event_free(c->resume);
+	if (c->body != NULL)
+		evbuffer_free(c->body);
+	/* A clean end keeps the session resumable: OpenSSL drops the
+	 * session of a connection that was not shut down. */
+	if (c->clean && c->ssl != NULL)
+		SSL_set_shutdown(c->ssl, SSL_SENT_SHUTDOWN |
+		    SSL_RECEIVED_SHUTDOWN);
+	if (c->bev != NULL)
+		bufferevent_free(c->bev);	/* closes the socket, frees SSL */
 	free(c);
 }
 
-static struct server_conn *
-conn_of(struct server *srv, struct evhttp_connection *evcon)
+static void
+arm(struct server_conn *c, const struct timeval *tv)
 {
-	struct server_conn *c;
-
-	for (c = srv->conns; c != NULL; c = c->next)
-		if (c->evcon == evcon)
-			return c;
-	if ((c = calloc(1, sizeof(*c))) == NULL)
-		return NULL;
-	c->srv = srv;
-	c->evcon = evcon;
-	c->next = srv->conns;
-	srv->conns = c;
-	evhttp_connection_set_closecb(evcon, conn_closed, c);
-	return c;
+	event_del(c->deadline);
+	event_add(c->deadline, tv);
 }
 
 static const char *
-method_name(enum evhttp_cmd_type m)
+reason(int status)
 {
-	switch (m) {
-	case EVHTTP_REQ_GET:
-		return "GET";
-	case EVHTTP_REQ_POST:
-		return "POST";
-	case EVHTTP_REQ_HEAD:
-		return "HEAD";
-	case EVHTTP_REQ_PUT:
-		return "PUT";
-	case EVHTTP_REQ_DELETE:
-		return "DELETE";
-	case EVHTTP_REQ_OPTIONS:
-		return "OPTIONS";
-	case EVHTTP_REQ_TRACE:
-		return "TRACE";
-	case EVHTTP_REQ_CONNECT:
-		return "CONNECT";
-	case EVHTTP_REQ_PATCH:
-		return "PATCH";
+	switch (status) {
+	case 100: return "Continue";
+	case 200: return "OK";
+	case 202: return "Accepted";
+	case 400: return "Bad Request";
+	case 403: return "Forbidden";
+	case 404: return "Not Found";
+	case 405: return "Method Not Allowed";
+	case 408: return "Request Timeout";
+	case 409: return "Conflict";
+	case 413: return "Content Too Large";
+	case 415: return "Unsupported Media Type";
+	case 422: return "Unprocessable Content";
+	case 429: return "Too Many Requests";
+	case 431: return "Request Header Fields Too Large";
+	case 500: return "Internal Server Error";
+	case 503: return "Service Unavailable";
+	default: return "Status";
 	}
-	return "?";
 }
 
 static void
-on_request(struct evhttp_request *req, void *arg)
+write_answer(struct server_conn *c, int status, const char *content_type,
+    const char *body, size_t len, long retry_after, int close)
 {
-	struct server *srv = arg;
-	struct evhttp_connection *evcon = evhttp_request_get_connection(req);
-	struct bufferevent *bev = evhttp_connection_get_bufferevent(evcon);
-	struct evkeyvalq *h = evhttp_request_get_input_headers(req);
-	struct evbuffer *in = evhttp_request_get_input_buffer(req);
-	struct server_request *r = NULL;
-	struct server_conn *c;
-	const char *uri = evhttp_request_get_uri(req);
-	char why[200];
-	SSL *ssl;
+	struct evbuffer *out = bufferevent_get_output(c->bev);
 
-	if ((c = conn_of(srv, evcon)) == NULL ||
-	    (r = calloc(1, sizeof(*r))) == NULL) {
-		free(r);
-		evhttp_send_error(req, 500, "out of memory");
+	evbuffer_add_printf(out, "HTTP/1.1 %d %s\r\n", status,
+	    reason(status));
+	if (content_type != NULL)
+		evbuffer_add_printf(out, "Content-Type: %s\r\n", content_type);
+	evbuffer_add_printf(out, "Content-Length: %zu\r\n", len);
+	if (retry_after >= 0)
+		evbuffer_add_printf(out, "Retry-After: %ld\r\n", retry_after);
+	if (close)
+		evbuffer_add_printf(out, "Connection: close\r\n");
+	evbuffer_add(out, "\r\n", 2);
+	if (len > 0)
+		evbuffer_add(out, body, len);
+}
+
+/* A transport-level refusal as an HLX Error; the connection then closes
+ * (its remaining input cannot be trusted to frame the next request). */
+static void
+refuse(struct server_conn *c, int status, const char *code, int retryable,
+    long retry_after, const char *detail)
+{
+	struct server_error e = { status, code, detail, retryable,
+		retry_after };
+	struct server_request none;
+	char *body = NULL;
+	size_t len = 0;
+
+	memset(&none, 0, sizeof(none));
+	body = c->srv->hooks.error_body(c->req != NULL ? c->req : &none, &e,
+	    &len, c->srv->hooks.arg);
+	write_answer(c, status, "application/xml", body, body != NULL ? len : 0,
+	    retry_after, 1);
+	free(body);
+	log_info("event=refused ip=%s status=%d code=%s", c->ip, status, code);
+	c->phase = PH_CLOSING;
+	bufferevent_disable(c->bev, EV_READ);
+	/* Bound the time we wait for the answer to drain. */
+	arm(c, &c->srv->header_tv);
+}
+
+static void
+on_deadline(evutil_socket_t fd, short what, void *arg)
+{
+	struct server_conn *c = arg;
+
+	(void)fd;
+	(void)what;
+	switch (c->phase) {
+	case PH_HANDSHAKE:
+		log_info("event=handshake_timeout ip=%s", c->ip);
+		conn_free(c);
+		break;
+	case PH_IDLE:
+		c->clean = 1;		/* an idle keep-alive ends quietly */
+		conn_free(c);
+		break;
+	case PH_HEADERS:
+	case PH_BODY:
+		/* A client that sends a byte a second is cut off here. */
+		refuse(c, 408, "REQUEST_TIMEOUT", 1, -1, c->phase == PH_HEADERS ?
+		    "the request headers took too long" :
+		    "the request body took too long");
+		break;
+	case PH_WAIT:
+		break;
+	case PH_CLOSING:
+		conn_free(c);
+		break;
+	}
+}
+
+/* --- http-parser callbacks ------------------------------------------ */
+
+static struct server_conn *
+conn_of(http_parser *p)
+{
+	return p->data;
+}
+
+static int
+on_message_begin(http_parser *p)
+{
+	struct server_conn *c = conn_of(p);
+
+	if ((c->req = calloc(1, sizeof(*c->req))) == NULL)
+		return 1;
+	c->req->conn = c;
+	c->req->started = now_mono();
+	c->header_bytes = 0;
+	c->header_count = 0;
+	c->field_len = 0;
+	c->in_value = 0;
+	c->hdr = HDR_OTHER;
+	c->expect[0] = '\0';
+	evbuffer_drain(c->body, evbuffer_get_length(c->body));
+	c->phase = PH_HEADERS;
+	arm(c, &c->srv->header_tv);
+	return 0;
+}
+
+static int
+too_large_headers(struct server_conn *c, size_t more)
+{
+	c->header_bytes += more;
+	return c->header_bytes > SERVER_HEADERS_MAX;
+}
+
+static int
+on_url(http_parser *p, const char *at, size_t len)
+{
+	struct server_conn *c = conn_of(p);
+	size_t have = strlen(c->req->path);
+
+	if (too_large_headers(c, len) || have + len >= sizeof(c->req->path))
+		return 1;
+	memcpy(c->req->path + have, at, len);
+	c->req->path[have + len] = '\0';
+	return 0;
+}
+
+static int
+on_header_field(http_parser *p, const char *at, size_t len)
+{
+	struct server_conn *c = conn_of(p);
+	size_t i;
+
+	if (too_large_headers(c, len))
+		return 1;
+	if (c->in_value || c->header_count == 0) {
+		if (++c->header_count > SERVER_HEADER_COUNT_MAX)
+			return 1;
+		c->field_len = 0;
+		c->in_value = 0;
+	}
+	for (i = 0; i < len && c->field_len < sizeof(c->field) - 1; i++)
+		c->field[c->field_len++] = (char)(at[i] >= 'A' && at[i] <= 'Z' ?
+		    at[i] + 32 : at[i]);
+	c->field[c->field_len] = '\0';
+	return 0;
+}
+
+static void
+append(char *dst, size_t dstsz, const char *at, size_t len)
+{
+	size_t have = strlen(dst);
+
+	if (have + len >= dstsz)
+		len = dstsz - have - 1;
+	memcpy(dst + have, at, len);
+	dst[have + len] = '\0';
+}
+
+static int
+on_header_value(http_parser *p, const char *at, size_t len)
+{
+	struct server_conn *c = conn_of(p);
+
+	if (too_large_headers(c, len))
+		return 1;
+	if (!c->in_value) {
+		c->in_value = 1;
+		c->hdr = strcmp(c->field, "content-type") == 0 ? HDR_CTYPE :
+		    strcmp(c->field, "content-encoding") == 0 ? HDR_CENC :
+		    strcmp(c->field, "expect") == 0 ? HDR_EXPECT : HDR_OTHER;
+	}
+	switch (c->hdr) {
+	case HDR_CTYPE:
+		append(c->req->content_type, sizeof(c->req->content_type), at,
+		    len);
+		break;
+	case HDR_CENC:
+		c->req->content_encoding = 1;
+		break;
+	case HDR_EXPECT:
+		append(c->expect, sizeof(c->expect), at, len);
+		break;
+	case HDR_OTHER:
+		break;
+	}
+	return 0;
+}
+
+/*
+ * Return -1: stop parsing (an answer was queued).  Not 1: from this
+ * callback 1 means "no body" to http-parser, and parsing would go on.
+ */
+static int
+on_headers_complete(http_parser *p)
+{
+	struct server_conn *c = conn_of(p);
+	struct server *srv = c->srv;
+	struct server_error e;
+	char why[160];
+	size_t q;
+
+	c->req->method = http_method_str((enum http_method)p->method);
+	q = strcspn(c->req->path, "?#");
+	c->req->path[q] = '\0';
+	if (p->upgrade || p->http_major != 1) {
+		refuse(c, 400, "MALFORMED", 0, -1, "only HTTP/1.x without "
+		    "upgrade is spoken here");
+		return -1;
+	}
+	/* Check 1 again, and who the answer is for. */
+	if (tls_peer_of(c->ssl, *srv->live, c->req->peer,
+	    sizeof(c->req->peer), c->req->pin, sizeof(c->req->pin), why,
+	    sizeof(why)) == -1) {
+		c->req->peer[0] = '\0';
+		log_warnx("event=refused ip=%s reason=\"%s\"", c->ip, why);
+	}
+	/* 6: over the connection cap, the partner is told to come back. */
+	if (c->busy) {
+		refuse(c, 503, "BUSY", 1, 5, "too many connections; try "
+		    "again later");
+		return -1;
+	}
+	/* 3, 4 (the caller's), then 5 */
+	memset(&e, 0, sizeof(e));
+	e.retry_after = -1;
+	if (c->req->peer[0] != '\0' && srv->hooks.headers != NULL &&
+	    srv->hooks.headers(c->req, &e, srv->hooks.arg) == -1) {
+		refuse(c, e.status, e.code, e.retryable, e.retry_after,
+		    e.detail);
+		return -1;
+	}
+	if ((p->flags & F_CONTENTLENGTH) && p->content_length >
+	    srv->max_bytes) {
+		refuse(c, 413, "TOO_LARGE", 0, -1, "the body is larger than "
+		    "max_message_bytes");
+		return -1;
+	}
+	if (strcasecmp(c->expect, "100-continue") == 0)
+		evbuffer_add_printf(bufferevent_get_output(c->bev),
+		    "HTTP/1.1 100 Continue\r\n\r\n");
+	c->phase = PH_BODY;
+	arm(c, &srv->body_tv);
+	return 0;
+}
+
+static int
+on_body(http_parser *p, const char *at, size_t len)
+{
+	struct server_conn *c = conn_of(p);
+
+	/* Refused at the first byte past the limit, chunked or not. */
+	if (evbuffer_get_length(c->body) + len > c->srv->max_bytes) {
+		refuse(c, 413, "TOO_LARGE", 0, -1, "the body is larger than "
+		    "max_message_bytes");
+		return 1;
+	}
+	return evbuffer_add(c->body, at, len) == 0 ? 0 : 1;
+}
+
+static int
+on_message_complete(http_parser *p)
+{
+	struct server_conn *c = conn_of(p);
+	struct server *srv = c->srv;
+	struct server_request *r = c->req;
+	size_t len = evbuffer_get_length(c->body);
+
+	event_del(c->deadline);
+	c->keepalive = http_should_keep_alive(p);
+	if (len > 0) {
+		if ((r->buf = malloc(len)) == NULL)
+			return 1;
+		evbuffer_remove(c->body, r->buf, len);
+		r->body = r->buf;
+		r->len = len;
+	}
+	c->phase = PH_WAIT;
+	srv->pending++;
+	/* Nothing more is parsed until this request is answered. */
+	http_parser_pause(p, 1);
+	srv->hooks.request(r, srv->hooks.arg);
+	return 0;
+}
+
+static const http_parser_settings settings = {
+	.on_message_begin = on_message_begin,
+	.on_url = on_url,
+	.on_header_field = on_header_field,
+	.on_header_value = on_header_value,
+	.on_headers_complete = on_headers_complete,
+	.on_body = on_body,
+	.on_message_complete = on_message_complete,
+};
+
+/* --- the connection ------------------------------------------------- */
+
+static void
+conn_read(struct bufferevent *bev, void *arg)
+{
+	struct server_conn *c = arg;
+	struct evbuffer *in = bufferevent_get_input(bev);
+	struct evbuffer_iovec v;
+	size_t n;
+	enum http_errno e;
+
+	while (c->phase == PH_IDLE || c->phase == PH_HEADERS ||
+	    c->phase == PH_BODY) {
+		if (evbuffer_peek(in, -1, NULL, &v, 1) < 1 || v.iov_len == 0)
+			return;
+		n = http_parser_execute(&c->parser, &settings, v.iov_base,
+		    v.iov_len);
+		evbuffer_drain(in, n);
+		e = HTTP_PARSER_ERRNO(&c->parser);
+		if (e == HPE_PAUSED || c->phase == PH_CLOSING)
+			return;
+		if (e == HPE_OK)
+			continue;
+		if (c->phase == PH_WAIT)
+			return;
+		if (c->req == NULL && on_message_begin(&c->parser) != 0) {
+			conn_free(c);
+			return;
+		}
+		if (e == HPE_CB_url || e == HPE_CB_header_field ||
+		    e == HPE_CB_header_value || e == HPE_HEADER_OVERFLOW)
+			refuse(c, 431, "HEADERS_TOO_LARGE", 0, -1, "the request "
+			    "line and headers exceed their limit");
+		else
+			refuse(c, 400, "MALFORMED", 0, -1, "not a valid "
+			    "HTTP/1.1 request");
 		return;
 	}
-	r->req = req;
-	r->conn = c;
-	r->started = now_mono();
-	r->method = method_name(evhttp_request_get_command(req));
-	snprintf(r->path, sizeof(r->path), "%.*s", (int)strcspn(uri, "?#"),
-	    uri);
-	r->content_type = evhttp_find_header(h, "Content-Type");
-	r->content_encoding = evhttp_find_header(h, "Content-Encoding");
-	r->len = evbuffer_get_length(in);
-	if (r->len > 0)
-		r->body = (const char *)evbuffer_pullup(in, -1);
-	/* Check 1 again: a resumed session skipped verification, and the
-	 * peer may have been disabled since the handshake. */
-	ssl = bev != NULL ? bufferevent_openssl_get_ssl(bev) : NULL;
-	if (ssl == NULL || tls_peer_of(ssl, *srv->live, r->peer,
-	    sizeof(r->peer), r->pin, sizeof(r->pin), why,
-	    sizeof(why)) == -1) {
-		r->peer[0] = '\0';
-		log_warnx("event=refused reason=\"%s\"", ssl == NULL ?
-		    "no TLS" : why);
+}
+
+static void
+conn_write(struct bufferevent *bev, void *arg)
+{
+	struct server_conn *c = arg;
+
+	if (c->phase == PH_CLOSING &&
+	    evbuffer_get_length(bufferevent_get_output(bev)) == 0) {
+		c->clean = 1;
+		conn_free(c);
 	}
-	c->pending = r;
-	srv->pending++;
-	srv->handler(r, srv->arg);
+}
+
+static void
+conn_event(struct bufferevent *bev, short what, void *arg)
+{
+	struct server_conn *c = arg;
+
+	(void)bev;
+	if (what & BEV_EVENT_CONNECTED) {
+		c->phase = PH_IDLE;
+		arm(c, &c->srv->header_tv);
+		return;
+	}
+	if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR)) {
+		if (c->phase == PH_HANDSHAKE)
+			log_info("event=handshake_failed ip=%s", c->ip);
+		c->clean = (what & BEV_EVENT_EOF) && c->phase == PH_IDLE;
+		conn_free(c);
+	}
+}
+
+static void
+on_resume(evutil_socket_t fd, short what, void *arg)
+{
+	struct server_conn *c = arg;
+
+	(void)fd;
+	(void)what;
+	http_parser_pause(&c->parser, 0);
+	conn_read(c->bev, c);
 }
 
 void
 server_reply(struct server_request *r, int status, const char *content_type,
     const char *body, size_t len, long retry_after)
 {
-	struct evhttp_request *req = r->req;
-	struct evbuffer *out;
-	char ra[24];
+	struct server_conn *c = r->conn;
 
-	if (r->conn != NULL) {
-		r->conn->srv->pending--;
-		r->conn->pending = NULL;
-		out = evbuffer_new();
-		if (out != NULL && body != NULL)
-			evbuffer_add(out, body, len);
-		if (content_type != NULL)
-			evhttp_add_header(evhttp_request_get_output_headers(req),
-			    "Content-Type", content_type);
-		if (retry_after >= 0) {
-			snprintf(ra, sizeof(ra), "%ld", retry_after);
-			evhttp_add_header(evhttp_request_get_output_headers(req),
-			    "Retry-After", ra);
-		}
-		evhttp_send_reply(req, status, NULL, out);
-		if (out != NULL)
-			evbuffer_free(out);
+	if (c == NULL) {
+		request_free(r);
+		return;
 	}
-	free(r);
+	c->srv->pending--;
+	c->req = NULL;
+	request_free(r);
+	write_answer(c, status, content_type, body, len, retry_after,
+	    !c->keepalive);
+	if (!c->keepalive) {
+		c->phase = PH_CLOSING;
+		arm(c, &c->srv->header_tv);
+		return;
+	}
+	c->phase = PH_IDLE;
+	arm(c, &c->srv->header_tv);
+	/* Not from here: we may be inside the parser's callback. */
+	event_active(c->resume, 0, 0);
+}
+
+static void
+on_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
+    int salen, void *arg)
+{
+	struct server *srv = arg;
+	struct server_conn *c = NULL;
+	struct ipcount *ipc;
+	char ip[INET6_ADDRSTRLEN] = "?";
+	int one = 1;
+
+	(void)l;
+	(void)salen;
+	if (sa->sa_family == AF_INET)
+		inet_ntop(AF_INET, &((struct sockaddr_in *)sa)->sin_addr, ip,
+		    sizeof(ip));
+	else if (sa->sa_family == AF_INET6)
+		inet_ntop(AF_INET6, &((struct sockaddr_in6 *)sa)->sin6_addr, ip,
+		    sizeof(ip));
+	ipc = ip_find(srv, ip);
+	/* Over the global cap a partner is answered 503 BUSY (check 6);
+	 * past twice the cap, or over the per-IP cap, nothing is answered
+	 * at all: the BUSY answer itself must not become the way to
+	 * exhaust us. */
+	if (srv->nconns >= 2 * (size_t)srv->max_conns ||
+	    (srv->nconns < srv->max_conns && ipc != NULL &&
+	    ipc->n >= srv->max_per_ip)) {
+		log_info("event=refused ip=%s reason=\"connection cap\"", ip);
+		evutil_closesocket(fd);
+		return;
+	}
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	if ((c = calloc(1, sizeof(*c))) == NULL)
+		goto fail;
+	c->srv = srv;
+	snprintf(c->ip, sizeof(c->ip), "%s", ip);
+	c->busy = srv->nconns >= srv->max_conns;
+	if (ipc == NULL) {
+		if ((ipc = calloc(1, sizeof(*ipc))) == NULL)
+			goto fail;
+		snprintf(ipc->ip, sizeof(ipc->ip), "%s", ip);
+		ipc->next = srv->ips;
+		srv->ips = ipc;
+	}
+	ipc->n++;
+	srv->nconns++;
+	c->next = srv->conns;
+	if (srv->conns != NULL)
+		srv->conns->prev = c;
+	srv->conns = c;
+	if ((c->ssl = SSL_new(srv->ctx)) == NULL ||
+	    (c->body = evbuffer_new()) == NULL ||
+	    (c->deadline = evtimer_new(srv->base, on_deadline, c)) == NULL ||
+	    (c->resume = event_new(srv->base, -1, 0, on_resume, c)) == NULL)
+		goto fail_conn;
+	c->bev = bufferevent_openssl_socket_new(srv->base, fd, c->ssl,
+	    BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE |
+	    BEV_OPT_DEFER_CALLBACKS);
+	if (c->bev == NULL)
+		goto fail_conn;
+	fd = -1;
+	/* Clients that close without close_notify are common and harmless
+	 * here: a request is complete, or it is refused. */
+	bufferevent_openssl_set_allow_dirty_shutdown(c->bev, 1);
+	/* While a request waits for its answer, a client that keeps on
+	 * sending fills at most this much: then reading stops. */
+	bufferevent_setwatermark(c->bev, EV_READ, 0, srv->max_bytes +
+	    SERVER_HEADERS_MAX + 65536);
+	http_parser_init(&c->parser, HTTP_REQUEST);
+	c->parser.data = c;
+	c->phase = PH_HANDSHAKE;
+	bufferevent_setcb(c->bev, conn_read, conn_write, conn_event, c);
+	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+	arm(c, &srv->handshake_tv);
+	return;
+fail_conn:
+	if (c->bev == NULL && c->ssl != NULL) {
+		SSL_free(c->ssl);
+		c->ssl = NULL;
+	}
+	if (fd != -1)
+		evutil_closesocket(fd);
+	conn_free(c);
+	return;
+fail:
+	free(c);
+	evutil_closesocket(fd);
+}
+
+void
+server_set_conf(struct server *srv, const struct conf *c)
+{
+	srv->max_bytes = c->max_message_bytes;
+	srv->max_conns = c->max_connections;
+	srv->max_per_ip = c->max_connections_per_ip;
+	srv->handshake_tv.tv_sec = c->handshake_timeout;
+	srv->header_tv.tv_sec = c->header_timeout;
+	srv->body_tv.tv_sec = c->body_timeout;
 }
 
 struct server *
 server_start(struct event_base *base, const struct conf *c, SSL_CTX *ctx,
-    const struct peertab *const *live, server_handler handler, void *arg,
+    const struct peertab *const *live, const struct server_hooks *hooks,
     char *why, size_t whysz)
 {
 	struct server *srv = NULL;
 	struct sockaddr_storage ss;
-	socklen_t sl = sizeof(ss);
+	struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
+	struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
+	socklen_t sl;
 	evutil_socket_t fd;
 	int one = 1;
 
@@ -235,40 +719,39 @@ server_start(struct event_base *base, const struct conf *c, SSL_CTX *ctx,
 	srv->base = base;
 	srv->ctx = ctx;
 	srv->live = live;
-	srv->handler = handler;
-	srv->arg = arg;
-	if ((srv->http = evhttp_new(base)) == NULL) {
-		snprintf(why, whysz, "evhttp_new failed");
-		goto fail;
+	srv->hooks = *hooks;
+	server_set_conf(srv, c);
+	memset(&ss, 0, sizeof(ss));
+	if (c->listen.family == AF_INET6) {
+		s6->sin6_family = AF_INET6;
+		s6->sin6_port = htons((uint16_t)c->listen.port);
+		inet_pton(AF_INET6, c->listen.host, &s6->sin6_addr);
+		sl = sizeof(*s6);
+	} else {
+		s4->sin_family = AF_INET;
+		s4->sin_port = htons((uint16_t)c->listen.port);
+		inet_pton(AF_INET, c->listen.host, &s4->sin_addr);
+		sl = sizeof(*s4);
 	}
-	evhttp_set_bevcb(srv->http, bevcb, srv);
-	/* Every method reaches us, so that 405 is an HLX Error. */
-	evhttp_set_allowed_methods(srv->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST |
-	    EVHTTP_REQ_HEAD | EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE |
-	    EVHTTP_REQ_OPTIONS | EVHTTP_REQ_TRACE | EVHTTP_REQ_CONNECT |
-	    EVHTTP_REQ_PATCH);
-	evhttp_set_max_headers_size(srv->http, 16 * 1024);
-	evhttp_set_max_body_size(srv->http, (ev_ssize_t)c->max_message_bytes);
-	evhttp_set_timeout(srv->http, (int)c->header_timeout);
-	evhttp_set_gencb(srv->http, on_request, srv);
-	srv->bound = evhttp_bind_socket_with_handle(srv->http, c->listen.host,
-	    (ev_uint16_t)c->listen.port);
-	if (srv->bound == NULL) {
+	srv->listener = evconnlistener_new_bind(base, on_accept, srv,
+	    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE | LEV_OPT_CLOSE_ON_EXEC,
+	    1024, (struct sockaddr *)&ss, (int)sl);
+	if (srv->listener == NULL) {
 		snprintf(why, whysz, "cannot listen on %s:%d: %s",
 		    c->listen.host, c->listen.port, strerror(errno));
 		goto fail;
 	}
-	fd = evhttp_bound_socket_get_fd(srv->bound);
-	/* Accepted sockets inherit it: without it every keep-alive
-	 * request waits 40 ms for Nagle and delayed ACKs. */
+	fd = evconnlistener_get_fd(srv->listener);
+	/* Without it every keep-alive answer waits 40 ms for Nagle and
+	 * delayed ACKs; accepted sockets inherit it (and get it again). */
 	if (setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)) == -1) {
 		snprintf(why, whysz, "TCP_NODELAY: %s", strerror(errno));
 		goto fail;
 	}
+	sl = sizeof(ss);
 	if (getsockname(fd, (struct sockaddr *)&ss, &sl) == 0)
-		srv->port = ntohs(ss.ss_family == AF_INET6 ?
-		    ((struct sockaddr_in6 *)&ss)->sin6_port :
-		    ((struct sockaddr_in *)&ss)->sin_port);
+		srv->port = ntohs(ss.ss_family == AF_INET6 ? s6->sin6_port :
+		    s4->sin_port);
 	return srv;
 fail:
 	server_free(srv);
@@ -287,12 +770,18 @@ server_pending(const struct server *srv)
 	return srv->pending;
 }
 
+size_t
+server_connections(const struct server *srv)
+{
+	return srv->nconns;
+}
+
 void
 server_close_listener(struct server *srv)
 {
-	if (srv->bound != NULL) {
-		evhttp_del_accept_socket(srv->http, srv->bound);
-		srv->bound = NULL;
+	if (srv->listener != NULL) {
+		evconnlistener_free(srv->listener);
+		srv->listener = NULL;
 	}
 }
 
@@ -301,7 +790,8 @@ server_free(struct server *srv)
 {
 	if (srv == NULL)
 		return;
-	if (srv->http != NULL)
-		evhttp_free(srv->http);	/* closes connections: conn_closed */
+	server_close_listener(srv);
+	while (srv->conns != NULL)
+		conn_free(srv->conns);
 	free(srv);
 }
