@@ -1300,6 +1300,7 @@ message_parse(const struct msg_schema *schema, const char *buf, size_t len,
 	if (prescan(buf, len, err) == -1 || read_doc(buf, len, &doc, err) == -1)
 		return -1;
 	root = xmlDocGetRootElement(doc);
+	peek_header(root, err);
 	if (!is_hlx(root)) {
 		set_err(err, MSG_UNSUPPORTED_VERSION, xmlGetLineNo(root),
 		    "line %ld: the root element is not in namespace "
@@ -1315,7 +1316,6 @@ message_parse(const struct msg_schema *schema, const char *buf, size_t len,
 		    HLX_VERSION, xmlGetLineNo(root), v);
 		goto out;
 	}
-	peek_header(root, err);
 	if (validate(schema, doc, err) == -1)
 		goto out;
 	/* Valid against the schema: root is Message, then Header, then
