@@ -28,6 +28,7 @@
 #include <http_parser.h>
 
 #include "log.h"
+#include "metrics.h"
 #include "server.h"
 #include "tls.h"
 
@@ -253,7 +254,9 @@ on_deadline(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	switch (c->phase) {
 	case PH_HANDSHAKE:
+		/* Before authentication: logged and counted, not audited. */
 		log_info("event=handshake_timeout ip=%s", c->ip);
+		metrics_fault("-", "handshake_timeout");
 		conn_free(c);
 		break;
 	case PH_IDLE:
@@ -556,8 +559,10 @@ conn_event(struct bufferevent *bev, short what, void *arg)
 		return;
 	}
 	if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR)) {
-		if (c->phase == PH_HANDSHAKE)
+		if (c->phase == PH_HANDSHAKE) {
 			log_info("event=handshake_failed ip=%s", c->ip);
+			metrics_fault("-", "handshake_failed");
+		}
 		c->clean = (what & BEV_EVENT_EOF) && c->phase == PH_IDLE;
 		conn_free(c);
 	}
@@ -627,6 +632,7 @@ on_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
 	    (srv->nconns < srv->max_conns && ipc != NULL &&
 	    ipc->n >= srv->max_per_ip)) {
 		log_info("event=refused ip=%s reason=\"connection cap\"", ip);
+		metrics_fault("-", "connection_cap");
 		evutil_closesocket(fd);
 		return;
 	}
