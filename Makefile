@@ -21,7 +21,7 @@ CC	?= cc
 FUZZ_TIME ?= 300
 
 PKGS	= libxml-2.0 jansson openssl sqlite3 libevent libevent_openssl \
-	  libevent_pthreads
+	  libevent_pthreads libcurl
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 # http-parser ships no pkg-config file (Debian's libhttp-parser-dev).
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lhttp_parser

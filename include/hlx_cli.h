@@ -36,6 +36,7 @@ extern const struct cli_command cli_message_commands[];
 extern const struct cli_command cli_peer_commands[];
 extern const struct cli_command cli_admin_commands[];
 extern const struct cli_command cli_inbox_commands[];
+extern const struct cli_command cli_submit_commands[];
 
 /* Prints the usage (and with code 0 the help) of the named command. */
 int	cli_usage(const char *name, int code);
@@ -53,6 +54,10 @@ int	cli_read_fail(const char *path, enum file_result, size_t len,
 /* Runs a store change: begin, f, commit; rollback on failure. */
 int	cli_write(struct cli *, int (*f)(struct cli *, void *, struct store_err *),
 	    void *arg);
+/* The same, printing nothing: the failure is left in *err (exit code
+ * returned). */
+int	cli_write_quiet(struct cli *, int (*f)(struct cli *, void *,
+	    struct store_err *), void *arg, struct store_err *err);
 
 /* Prints j (and frees it) as one JSON document on stdout. */
 int	cli_print_json(json_t *j);
@@ -75,6 +80,7 @@ enum {
 	CLI_OPT_PEER,
 	CLI_OPT_CASE,
 	CLI_OPT_SINCE,
+	CLI_OPT_STATE,
 };
 
 #endif /* HLX_HLX_CLI_H */

@@ -49,4 +49,11 @@ int	record_translate(struct record *, const char *sender,
 	    const char *recipient, const char *message_id,
 	    const char *sent_at, unsigned version);
 
+/*
+ * The SHA-256 (lowercase hex) of the record's canonical JSON (keys sorted,
+ * compact): two records that are equal as JSON have the same digest,
+ * whatever their spacing or member order.  -1 when buf is not JSON.
+ */
+int	record_digest(const char *buf, size_t len, char out[65]);
+
 #endif /* HLX_RECORD_H */

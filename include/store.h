@@ -58,6 +58,10 @@ struct store;
  * who writes audit entries ("hlxd", or the Unix user).  Refuses files that
  * group or others may read or write (STORE_PERM).
  */
+/* Fills err (for callers that refuse inside a store transaction). */
+int	store_set_err_public(struct store_err *, enum store_rc,
+	    const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
 int	store_open(struct store **out, const char *path, const char *key_path,
 	    const char *actor, struct store_err *err);
 void	store_close(struct store *);
@@ -212,6 +216,14 @@ int	store_ingest(struct store *, const struct store_inbound *,
 /* After the file is on disk: file_state written, audit handoff_written. */
 int	store_handoff_written(struct store *, const struct store_handoff *,
 	    struct store_err *);
+/*
+ * Writes every pending hand-off into dir (handoff_write: temp, fsync,
+ * rename, fsync of the directory) and marks each written, each in its own
+ * transaction.  -1 (with the last reason) if any could not be written:
+ * those stay pending.
+ */
+int	store_handoff_flush(struct store *, const char *dir, char *why,
+	    size_t whysz);
 /* Every pending hand-off (for the rewrite at start-up); *n of them. */
 int	store_handoff_pending(struct store *, struct store_handoff **out,
 	    size_t *n, struct store_err *);
@@ -242,5 +254,93 @@ struct store_inbox_list {
 int	store_inbox_list(struct store *, const char *since,
 	    struct store_inbox_list *out, struct store_err *);
 void	store_inbox_list_free(struct store_inbox_list *);
+
+/* Outbound: submit, route, the outbox (protocol.md §4-5) ------------- */
+
+/* What an earlier submission of case_id left (for idempotent re-runs). */
+struct store_submitted {
+	int		 found;
+	char		 record_sha256[65];
+	char		 message_id[HLX_UUID_LEN + 1];	/* "" when none */
+	char		 route[HLX_HOTLINE_ID_MAX + 1];	/* peer, domestic,
+							 * unroutable */
+};
+
+int	store_submitted(struct store *, const char *self, const char *case_id,
+	    struct store_submitted *out, struct store_err *);
+/* The route for country: its own, else the default route "*"; "" none. */
+int	store_route_for(struct store *, const char *country, char *peer,
+	    size_t peersz, struct store_err *);
+
+struct store_submit {
+	const char	*self;		/* our hotline id: the CaseRef issuer */
+	const char	*case_id;
+	const char	*country;	/* Hosting/Country */
+	const char	*received_at;	/* the record's, for statistics */
+	const char	*record;	/* the JSON as submitted (with internal) */
+	const char	*record_sha256;	/* of its canonical form */
+	int		 test;
+	time_t		 now;
+	/* exactly one of: */
+	const char	*peer;		/* routed: the message for it */
+	const char	*message_id;
+	const char	*body;		/* the exact bytes, fixed now */
+	size_t		 len;
+	int		 domestic;	/* our own country: a hand-off */
+	const char	*handoff_doc;	/* its document */
+	const char	*deadline_at;
+	/* neither: unroutable, waiting for a route */
+};
+
+/* Inside the caller's transaction: the case, then its outbox row (queued
+ * or unroutable) or its hand-off (pending), and the audit entry. */
+int	store_submit(struct store *, const struct store_submit *,
+	    struct store_err *);
+
+struct store_outbox_row {
+	int64_t		 id;
+	const char	*message_id;	/* NULL while unroutable */
+	const char	*case_id;	/* our case number (CaseRef) */
+	const char	*peer;		/* NULL while unroutable */
+	const char	*type;
+	int64_t		 version;
+	const char	*state;
+	time_t		 created_at;
+	time_t		 next_attempt_at;
+	int64_t		 attempts;
+	time_t		 delivered_at;
+	int64_t		 last_status;	/* 0: none */
+	const char	*last_code;
+	const char	*last_detail;
+	int		 test;
+};
+
+struct store_attempt_row {
+	time_t		 started_at;
+	time_t		 finished_at;
+	const char	*outcome;
+	int64_t		 http_status;
+	const char	*code;
+	const char	*detail;
+};
+
+struct store_outbox_list {
+	struct arena	*arena;
+	struct store_outbox_row *rows;
+	size_t		 n;
+	struct store_attempt_row *attempts;	/* store_outbox_show only */
+	size_t		 nattempts;
+};
+
+/* state, peer NULL: no filter. */
+int	store_outbox_list(struct store *, const char *state, const char *peer,
+	    struct store_outbox_list *out, struct store_err *);
+/* One message (by message id, or by row id as decimal) with its attempts. */
+int	store_outbox_show(struct store *, const char *id,
+	    struct store_outbox_list *out, struct store_err *);
+void	store_outbox_list_free(struct store_outbox_list *);
+/* dead -> queued (attempted at once); anything undelivered -> cancelled. */
+int	store_outbox_retry(struct store *, const char *id, struct store_err *);
+int	store_outbox_cancel(struct store *, const char *id, struct store_err *);
 
 #endif /* HLX_STORE_H */

@@ -25,6 +25,7 @@ static const struct cli_command *const tables[] = {
 	cli_peer_commands,
 	cli_admin_commands,
 	cli_inbox_commands,
+	cli_submit_commands,
 };
 
 #define NTABLES (sizeof(tables) / sizeof(tables[0]))

@@ -18,7 +18,8 @@ static const struct cli_command *
 find(const char *name)
 {
 	const struct cli_command *tables[] = { cli_message_commands,
-		cli_peer_commands, cli_admin_commands, cli_inbox_commands };
+		cli_peer_commands, cli_admin_commands, cli_inbox_commands,
+		cli_submit_commands };
 	size_t t;
 	const struct cli_command *c;
 
@@ -138,6 +139,50 @@ cli_read_fail(const char *path, enum file_result r, size_t len, size_t max)
 	}
 }
 
+static int
+exit_code(const struct store_err *err)
+{
+	switch (err->rc) {
+	case STORE_OK:
+		return 0;
+	case STORE_NOTFOUND:
+	case STORE_REFUSED:
+		return EX_DATAERR;
+	case STORE_BUSY:
+		return EX_TEMPFAIL;
+	case STORE_IO:
+		return EX_IOERR;
+	case STORE_PERM:
+		return EX_NOPERM;
+	default:
+		return EX_SOFTWARE;
+	}
+}
+
+int
+cli_write_quiet(struct cli *cli, int (*f)(struct cli *, void *,
+    struct store_err *), void *arg, struct store_err *err)
+{
+	int rc;
+
+	if ((rc = cli_store(cli)) != 0) {
+		err->rc = STORE_FAIL;
+		snprintf(err->msg, sizeof(err->msg), "the store cannot be "
+		    "opened");
+		return rc;
+	}
+	memset(err, 0, sizeof(*err));
+	if (store_begin(cli->store, err) == -1)
+		return exit_code(err);
+	if (f(cli, arg, err) == -1) {
+		store_rollback(cli->store);
+		return exit_code(err);
+	}
+	if (store_commit(cli->store, err) == -1)
+		return exit_code(err);
+	return 0;
+}
+
 int
 cli_write(struct cli *cli, int (*f)(struct cli *, void *, struct store_err *),
     void *arg)
@@ -147,16 +192,9 @@ cli_write(struct cli *cli, int (*f)(struct cli *, void *, struct store_err *),
 
 	if ((rc = cli_store(cli)) != 0)
 		return rc;
-	memset(&err, 0, sizeof(err));
-	if (store_begin(cli->store, &err) == -1)
-		return cli_store_fail(&err);
-	if (f(cli, arg, &err) == -1) {
-		store_rollback(cli->store);
-		return cli_store_fail(&err);
-	}
-	if (store_commit(cli->store, &err) == -1)
-		return cli_store_fail(&err);
-	return 0;
+	if ((rc = cli_write_quiet(cli, f, arg, &err)) != 0)
+		cli_store_fail(&err);
+	return rc;
 }
 
 int

@@ -53,50 +53,11 @@ unavailable(struct writer_job *j, const char *why)
 	j->ans.retry_after = 5;
 }
 
-/* Writes every pending hand-off and marks it written.  -1 if any failed. */
-static int
-flush_handoffs(struct store *st, const struct conf *c, char *why,
-    size_t whysz)
-{
-	struct store_handoff *v = NULL;
-	struct store_err err;
-	size_t n = 0, i;
-	int rc = 0;
-
-	if (store_handoff_pending(st, &v, &n, &err) == -1) {
-		snprintf(why, whysz, "%s", err.msg);
-		return -1;
-	}
-	for (i = 0; i < n; i++) {
-		if (handoff_write(c->handoff_dir, v[i].case_id, v[i].document,
-		    v[i].len, why, whysz) == -1) {
-			log_warnx("event=handoff_failed case=%s reason=\"%s\"",
-			    v[i].case_id, why);
-			rc = -1;
-			continue;
-		}
-		if (store_begin(st, &err) == -1 ||
-		    store_handoff_written(st, &v[i], &err) == -1 ||
-		    store_commit(st, &err) == -1) {
-			store_rollback(st);
-			/* The file is on disk: the promise holds; the row
-			 * stays pending and is rewritten, harmlessly. */
-			log_warnx("event=handoff_mark_failed case=%s "
-			    "reason=\"%s\"", v[i].case_id, err.msg);
-			continue;
-		}
-		log_info("event=handoff_written case=%s revision=%u",
-		    v[i].case_id, v[i].revision);
-	}
-	store_handoff_free(v, n);
-	return rc;
-}
-
 int
 writer_rewrite_pending(struct store *st, const struct conf *c, char *why,
     size_t whysz)
 {
-	return flush_handoffs(st, c, why, whysz);
+	return store_handoff_flush(st, c->handoff_dir, why, whysz);
 }
 
 static void
@@ -184,7 +145,8 @@ process(struct writer *w, struct writer_job *batch)
 		return;
 	}
 	/* Every Referral's hand-off file on disk before its 202. */
-	if (referrals > 0 && flush_handoffs(w->st, c, why, sizeof(why)) == -1)
+	if (referrals > 0 &&
+	    store_handoff_flush(w->st, c->handoff_dir, why, sizeof(why)) == -1)
 		for (j = batch; j != NULL; j = j->next)
 			if (j->m != NULL && j->m->type == BODY_REFERRAL &&
 			    j->ans.status == 202)

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include <jansson.h>
+#include <openssl/evp.h>
 
 #include "hlx_limits.h"
 #include "record.h"
@@ -850,4 +851,30 @@ record_translate(struct record *r, const char *sender, const char *recipient,
 	    m->header.message_id == NULL || m->header.sent_at == NULL)
 		return -1;
 	return 0;
+}
+
+int
+record_digest(const char *buf, size_t len, char out[65])
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int n = 0, i;
+	json_t *root;
+	char *canon;
+	int rc = -1;
+
+	if ((root = json_loadb(buf, len, JSON_DECODE_ANY, NULL)) == NULL)
+		return -1;
+	canon = json_dumps(root, JSON_COMPACT | JSON_SORT_KEYS |
+	    JSON_ENCODE_ANY);
+	json_decref(root);
+	if (canon == NULL)
+		return -1;
+	if (EVP_Digest(canon, strlen(canon), md, &n, EVP_sha256(), NULL) ==
+	    1 && n == 32) {
+		for (i = 0; i < n; i++)
+			snprintf(out + 2 * i, 3, "%02x", md[i]);
+		rc = 0;
+	}
+	free(canon);
+	return rc;
 }

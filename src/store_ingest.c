@@ -18,6 +18,7 @@
 #include <openssl/evp.h>
 
 #include "handoff.h"
+#include "log.h"
 #include "store_int.h"
 
 static int
@@ -551,4 +552,42 @@ store_inbox_list_free(struct store_inbox_list *l)
 {
 	arena_free(l->arena);
 	memset(l, 0, sizeof(*l));
+}
+
+int
+store_handoff_flush(struct store *st, const char *dir, char *why,
+    size_t whysz)
+{
+	struct store_handoff *v = NULL;
+	struct store_err err;
+	size_t n = 0, i;
+	int rc = 0;
+
+	if (store_handoff_pending(st, &v, &n, &err) == -1) {
+		snprintf(why, whysz, "%s", err.msg);
+		return -1;
+	}
+	for (i = 0; i < n; i++) {
+		if (handoff_write(dir, v[i].case_id, v[i].document, v[i].len,
+		    why, whysz) == -1) {
+			log_warnx("event=handoff_failed case=%s reason=\"%s\"",
+			    v[i].case_id, why);
+			rc = -1;
+			continue;
+		}
+		if (store_begin(st, &err) == -1 ||
+		    store_handoff_written(st, &v[i], &err) == -1 ||
+		    store_commit(st, &err) == -1) {
+			store_rollback(st);
+			/* The file is on disk: the promise holds; the row
+			 * stays pending and is rewritten, harmlessly. */
+			log_warnx("event=handoff_mark_failed case=%s "
+			    "reason=\"%s\"", v[i].case_id, err.msg);
+			continue;
+		}
+		log_info("event=handoff_written case=%s revision=%u",
+		    v[i].case_id, v[i].revision);
+	}
+	store_handoff_free(v, n);
+	return rc;
 }

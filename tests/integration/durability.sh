@@ -22,7 +22,7 @@
 # A real hlxd on loopback, ports chosen by the kernel; a mktemp -d
 # directory; synthetic data only.  One TAP line a check.
 #
-# shellcheck disable=SC2016,SC2317
+# shellcheck disable=SC2016,SC2317,SC2034
 set -u
 
 bindir=$(cd "${1:-bin}" && pwd) || exit 2
@@ -204,6 +204,7 @@ print("%d %d %d" % (len(acc), len(miss_row), len(miss_file)))
 print("rows missing:", miss_row[:3])
 print("files missing:", miss_file[:3])
 EOF
+# shellcheck disable=SC2046
 set -- $(head -1 "$tmp/stored.out")
 srows=${2:-x}
 sfiles=${3:-x}

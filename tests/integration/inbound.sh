@@ -15,7 +15,7 @@
 # of the daemon are printed as "# GAP:" lines and not counted.
 #
 # cond's checks are single-quoted on purpose: eval expands them.
-# shellcheck disable=SC2016,SC2317
+# shellcheck disable=SC2016,SC2317,SC2034,SC2012
 set -u
 
 bindir=$(cd "${1:-bin}" && pwd) || exit 2
@@ -191,7 +191,7 @@ req() {
 		rcrt=$certs/hotline-$rpeer.example.crt
 		rkey=$certs/hotline-$rpeer.example.key
 		;;
-	none) rcrt= rkey= ;;
+	none) rcrt='' rkey='' ;;
 	*) rcrt=${rpeer%:*} rkey=${rpeer#*:} ;;
 	esac
 	rfile=
@@ -453,7 +453,7 @@ a1=$mid
 t0=$(date -u +%s)
 post nl "$tmp/a1.xml"
 t1=$(date -u +%s)
-export T0=$t0 T1=$t1 YEAR=$year
+export T0="$t0" T1="$t1" YEAR="$year"
 answer "202: a Referral -> Receipt accepted, PartnerCaseRef IN-$year-000001 of hotline-be.example" \
     202 Receipt "$a1" hotline-nl.example \
     'a["Status"] == "accepted" and a["PartnerIssuer"] == "hotline-be.example" and a["PartnerCaseRef"] == "IN-%s-000001" % E["YEAR"] and a["ReceivedAt"] is not None'
@@ -490,7 +490,7 @@ cond "17: ... one inbox row for that MessageId" \
 mk "$tmp/a2.xml" --case NL-A-1 --version 2
 sed -i 's:<Severity>high</Severity>:<Severity>critical</Severity>:' "$tmp/a2.xml"
 a2=$mid
-export A2=$a2
+export A2="$a2"
 post nl "$tmp/a2.xml"
 answer "202: an amendment (version 2, new MessageId) -> accepted, the same PartnerCaseRef" \
     202 Receipt "$a2" hotline-nl.example \
@@ -666,7 +666,6 @@ mk "$tmp/uc.xml" "$tmp/su.tpl.xml" --case NL-NOSUCH-1 --version 1
 post nl "$tmp/uc.xml"
 answer "15: a StatusUpdate about a case that does not exist -> 422 UNKNOWN_CASE" \
     422 UNKNOWN_CASE "$mid"
-uc_detail=$(field Detail)
 mk "$tmp/np.xml" "$tmp/su.tpl.xml" --sender hotline-de.example --version 1
 post de "$tmp/np.xml"
 answer "15: a StatusUpdate from hotline-de.example about NL's case (not a party) -> 422 UNKNOWN_CASE" \

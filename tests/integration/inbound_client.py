@@ -35,6 +35,20 @@ synthetic data only.
       fails too (the gateway is gone).  --barrier: all threads connect
       first, then send at once.  Prints a summary line of JSON.
 
+  inbound_client.py [CONN] slow --mode headers|body|tcp [--for S]
+        [--out FILE]
+      slowloris: headers = a request line, then one header byte a second;
+      body = full headers with Content-Length 1000, then one body byte a
+      second; tcp = a bare TCP connection that never starts the TLS
+      handshake.  Stops when the server answers or closes, or after S
+      seconds (default 15).  Prints {"t", "status", "closed"}; the answer
+      body goes to FILE, its headers to FILE.hdr.
+
+  inbound_client.py [CONN] hold --n N [--then REQ]
+      opens N connections (handshakes done) and keeps them, then sends REQ
+      (as seq) on one more connection; prints one JSON line for it, with
+      "error" when that connection got no HTTP answer.
+
   CONN: --port P [--host H] --ca CA --cert CRT --key KEY
 """
 import argparse
@@ -267,6 +281,77 @@ def cmd_many(a):
     return 0
 
 
+def cmd_slow(a):
+    start = time.time()
+    raw = socket.create_connection((a.host, a.port))
+    if a.mode == "tcp":
+        s = raw
+    else:
+        s = context(a).wrap_socket(raw, server_hostname=a.host)
+    s.settimeout(1.0)
+    if a.mode == "headers":
+        s.sendall(b"GET /hlx/1/capabilities HTTP/1.1\r\nHost: x\r\nX-Slow: ")
+    elif a.mode == "body":
+        s.sendall(b"POST /hlx/1/messages HTTP/1.1\r\nHost: x\r\n"
+                  b"Content-Type: application/xml\r\nContent-Length: 1000\r\n"
+                  b"\r\n<")
+    got = b""
+    closed = False
+    while time.time() - start < a.for_:
+        try:
+            if a.mode != "tcp" and not got:
+                s.sendall(b"a")
+        except OSError:
+            closed = True
+            break
+        try:
+            d = s.recv(65536)
+            if not d:
+                closed = True
+                break
+            got += d
+        except socket.timeout:
+            if got:
+                break
+        except OSError:
+            closed = True
+            break
+    t = round(time.time() - start, 1)
+    head, _, body = got.partition(b"\r\n\r\n")
+    status = None
+    if head.startswith(b"HTTP/1."):
+        status = int(head.split()[1])
+    if a.out:
+        open(a.out, "wb").write(body)
+        open(a.out + ".hdr", "wb").write(head.partition(b"\r\n")[2])
+    print(json.dumps({"t": t, "status": status, "closed": closed}))
+    return 0
+
+
+def cmd_hold(a):
+    ctx = context(a)
+    held = []
+    for _ in range(a.n):
+        held.append(connect(a, ctx))
+    time.sleep(0.3)
+    out = {"held": len(held)}
+    if a.then:
+        method, _, target = a.then.partition(" ")
+        path, _, f = target.partition("@")
+        body = open(f, "rb").read() if f else None
+        try:
+            c = connect(a, ctx)
+            out["status"], out["retry_after"], data = request(c, method,
+                                                              path, body)
+            out["body"] = data.decode("utf-8", "replace")
+        except (OSError, http.client.HTTPException) as e:
+            out["error"] = "%s: %s" % (type(e).__name__, e)
+    print(json.dumps(out), flush=True)
+    for c in held:
+        c.close()
+    return 0
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--host", default="127.0.0.1")
@@ -302,6 +387,14 @@ def main():
     y.add_argument("--save")
     y.add_argument("--record")
     y.add_argument("--barrier", action="store_true")
+    w = sp.add_parser("slow")
+    w.add_argument("--mode", choices=("headers", "body", "tcp"),
+                   required=True)
+    w.add_argument("--for", dest="for_", type=float, default=15)
+    w.add_argument("--out")
+    h = sp.add_parser("hold")
+    h.add_argument("--n", type=int, required=True)
+    h.add_argument("--then")
     a = ap.parse_args()
     if a.cmd == "make":
         text = open(a.template, encoding="utf-8").read()
@@ -314,7 +407,8 @@ def main():
         return 0
     if a.port is None or not (a.ca and a.cert and a.key):
         ap.error("--port, --ca, --cert and --key are needed")
-    return cmd_seq(a) if a.cmd == "seq" else cmd_many(a)
+    return {"seq": cmd_seq, "many": cmd_many, "slow": cmd_slow,
+            "hold": cmd_hold}[a.cmd](a)
 
 
 if __name__ == "__main__":

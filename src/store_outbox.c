@@ -1,0 +1,337 @@
+/*
+ * store_outbox.c -- what we send: submitted cases, their routes, and the
+ * outbox with every attempt (protocol.md §4-5, operations.md §3).
+ *
+ * A message's exact bytes are fixed when it is routed and stored here
+ * before the first attempt; every retry sends them unchanged.  Nothing is
+ * deleted: a cancelled or dead message stays, with its attempts.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "store_int.h"
+
+int
+store_submitted(struct store *st, const char *self, const char *case_id,
+    struct store_submitted *out, struct store_err *err)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	if ((s = store_stmt(st, err, "SELECT c.record_sha256, o.message_id, "
+	    "o.peer, o.state, h.kind FROM hcase c "
+	    "LEFT JOIN outbox o ON o.hcase = c.id AND o.type = 'Referral' "
+	    "LEFT JOIN handoff h ON h.hcase = c.id "
+	    "WHERE c.issuer = ? AND c.number = ? AND c.origin = 'ours' "
+	    "ORDER BY o.id LIMIT 1", "ss", self, case_id)) == NULL)
+		return -1;
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		out->found = 1;
+		snprintf(out->record_sha256, sizeof(out->record_sha256), "%s",
+		    sqlite3_column_text(s, 0) != NULL ?
+		    (const char *)sqlite3_column_text(s, 0) : "");
+		if (sqlite3_column_text(s, 1) != NULL)
+			snprintf(out->message_id, sizeof(out->message_id),
+			    "%s", sqlite3_column_text(s, 1));
+		if (sqlite3_column_text(s, 4) != NULL)
+			snprintf(out->route, sizeof(out->route), "domestic");
+		else if (sqlite3_column_text(s, 2) != NULL)
+			snprintf(out->route, sizeof(out->route), "%s",
+			    sqlite3_column_text(s, 2));
+		else
+			snprintf(out->route, sizeof(out->route), "unroutable");
+	}
+	sqlite3_finalize(s);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return store_fail(st, err, rc, "look up a case");
+	return 0;
+}
+
+int
+store_route_for(struct store *st, const char *country, char *peer,
+    size_t peersz, struct store_err *err)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	peer[0] = '\0';
+	/* protocol.md §5: the country's route, else the default route. */
+	if ((s = store_stmt(st, err, "SELECT r.peer FROM route r JOIN peer p "
+	    "ON p.id = r.peer WHERE r.country IN (?, '*') AND p.enabled = 1 "
+	    "AND p.removed_at IS NULL ORDER BY r.country = '*' LIMIT 1", "s",
+	    country)) == NULL)
+		return -1;
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		snprintf(peer, peersz, "%s", sqlite3_column_text(s, 0));
+	sqlite3_finalize(s);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return store_fail(st, err, rc, "look up a route");
+	return 0;
+}
+
+int
+store_submit(struct store *st, const struct store_submit *in,
+    struct store_err *err)
+{
+	int64_t hcase;
+	const char *detail;
+
+	if (store_exec(st, err, "INSERT INTO hcase (issuer, number, origin, "
+	    "partner, country, record, record_sha256, received_at, test, "
+	    "created_at) VALUES (?, ?, 'ours', ?, ?, ?, ?, ?, ?, ?)",
+	    "sssssssii", in->self, in->case_id, in->peer, in->country,
+	    in->record, in->record_sha256, in->received_at, (int64_t)in->test,
+	    (int64_t)in->now) == -1)
+		return -1;
+	hcase = sqlite3_last_insert_rowid(st->db);
+	if (in->domestic) {
+		if (store_exec(st, err, "INSERT INTO handoff (hcase, kind, "
+		    "revision, state, file_state, deadline_at, document, "
+		    "updated_at) VALUES (?, 'domestic', 1, 'new', 'pending', "
+		    "?, ?, ?)", "issi", hcase, in->deadline_at,
+		    in->handoff_doc, (int64_t)in->now) == -1)
+			return -1;
+		detail = "domestic hand-off";
+	} else if (in->peer != NULL) {
+		if (store_exec(st, err, "INSERT INTO outbox (message_id, hcase, "
+		    "peer, type, version, body, state, created_at, "
+		    "next_attempt_at, test) VALUES (?, ?, ?, 'Referral', 1, ?, "
+		    "'queued', ?, ?, ?)", "sisbiii", in->message_id, hcase,
+		    in->peer, (const void *)in->body, in->len, (int64_t)in->now,
+		    (int64_t)in->now, (int64_t)in->test) == -1 ||
+		    store_exec(st, err, "INSERT INTO case_version (hcase, peer, "
+		    "direction, last_version) VALUES (?, ?, 'out', 1)", "is",
+		    hcase, in->peer) == -1)
+			return -1;
+		detail = "Referral queued";
+	} else {
+		if (store_exec(st, err, "INSERT INTO outbox (hcase, type, "
+		    "version, state, created_at, test) VALUES (?, 'Referral', "
+		    "1, 'unroutable', ?, ?)", "iii", hcase, (int64_t)in->now,
+		    (int64_t)in->test) == -1)
+			return -1;
+		detail = "Referral unroutable: no route for its country";
+	}
+	return store_audit(st, AUDIT_MESSAGE_STORED, in->peer, in->case_id,
+	    in->message_id, NULL, detail, err);
+}
+
+#define OUTBOX_COLS "o.id, o.message_id, c.number, o.peer, o.type, " \
+	"o.version, o.state, o.created_at, o.next_attempt_at, o.attempts, " \
+	"o.delivered_at, o.last_status, o.last_code, o.last_detail, o.test"
+
+static void
+read_outbox(struct arena *a, sqlite3_stmt *s, struct store_outbox_row *r)
+{
+	r->id = sqlite3_column_int64(s, 0);
+	r->message_id = store_col_text(a, s, 1);
+	r->case_id = store_col_text(a, s, 2);
+	r->peer = store_col_text(a, s, 3);
+	r->type = store_col_text(a, s, 4);
+	r->version = sqlite3_column_int64(s, 5);
+	r->state = store_col_text(a, s, 6);
+	r->created_at = (time_t)sqlite3_column_int64(s, 7);
+	r->next_attempt_at = (time_t)sqlite3_column_int64(s, 8);
+	r->attempts = sqlite3_column_int64(s, 9);
+	r->delivered_at = (time_t)sqlite3_column_int64(s, 10);
+	r->last_status = sqlite3_column_int64(s, 11);
+	r->last_code = store_col_text(a, s, 12);
+	r->last_detail = store_col_text(a, s, 13);
+	r->test = sqlite3_column_int(s, 14);
+}
+
+static int
+collect(struct store *st, sqlite3_stmt *s, struct store_outbox_list *out,
+    struct store_err *err)
+{
+	size_t cap = 0;
+	int rc;
+
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		if (out->n == cap) {
+			struct store_outbox_row *nr;
+
+			cap = cap == 0 ? 64 : cap * 2;
+			if ((nr = arena_alloc(out->arena, cap * sizeof(*nr))) ==
+			    NULL) {
+				rc = SQLITE_NOMEM;
+				break;
+			}
+			if (out->n > 0)
+				memcpy(nr, out->rows, out->n * sizeof(*nr));
+			out->rows = nr;
+		}
+		read_outbox(out->arena, s, &out->rows[out->n++]);
+	}
+	sqlite3_finalize(s);
+	if (rc != SQLITE_DONE)
+		return store_fail(st, err, rc, "read the outbox");
+	return 0;
+}
+
+int
+store_outbox_list(struct store *st, const char *state, const char *peer,
+    struct store_outbox_list *out, struct store_err *err)
+{
+	sqlite3_stmt *s;
+
+	memset(out, 0, sizeof(*out));
+	if ((out->arena = arena_new(0)) == NULL)
+		return store_set_err(err, STORE_FAIL, "out of memory");
+	if ((s = store_stmt(st, err, "SELECT " OUTBOX_COLS " FROM outbox o "
+	    "JOIN hcase c ON c.id = o.hcase WHERE (?1 IS NULL OR o.state = ?1) "
+	    "AND (?2 IS NULL OR o.peer = ?2) ORDER BY o.id", "ss", state,
+	    peer)) == NULL || collect(st, s, out, err) == -1) {
+		store_outbox_list_free(out);
+		return -1;
+	}
+	return 0;
+}
+
+/* The WHERE clause that names one outbox row by message id or row id. */
+#define BY_ID "(o.message_id = ?1 OR (?1 GLOB '[0-9]*' AND o.id = " \
+	"CAST(?1 AS INTEGER)))"
+
+int
+store_outbox_show(struct store *st, const char *id,
+    struct store_outbox_list *out, struct store_err *err)
+{
+	sqlite3_stmt *s;
+	size_t cap = 0;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	if ((out->arena = arena_new(0)) == NULL)
+		return store_set_err(err, STORE_FAIL, "out of memory");
+	if ((s = store_stmt(st, err, "SELECT " OUTBOX_COLS " FROM outbox o "
+	    "JOIN hcase c ON c.id = o.hcase WHERE " BY_ID, "s", id)) == NULL ||
+	    collect(st, s, out, err) == -1)
+		goto fail;
+	if (out->n == 0) {
+		store_set_err(err, STORE_NOTFOUND, "no message %s in the "
+		    "outbox", id);
+		goto fail;
+	}
+	if ((s = store_stmt(st, err, "SELECT started_at, finished_at, "
+	    "outcome, http_status, code, detail FROM attempt WHERE outbox = ? "
+	    "ORDER BY id", "i", out->rows[0].id)) == NULL)
+		goto fail;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		struct store_attempt_row *a;
+
+		if (out->nattempts == cap) {
+			struct store_attempt_row *na;
+
+			cap = cap == 0 ? 16 : cap * 2;
+			if ((na = arena_alloc(out->arena, cap * sizeof(*na))) ==
+			    NULL) {
+				rc = SQLITE_NOMEM;
+				break;
+			}
+			if (out->nattempts > 0)
+				memcpy(na, out->attempts, out->nattempts *
+				    sizeof(*na));
+			out->attempts = na;
+		}
+		a = &out->attempts[out->nattempts++];
+		a->started_at = (time_t)sqlite3_column_int64(s, 0);
+		a->finished_at = (time_t)sqlite3_column_int64(s, 1);
+		a->outcome = store_col_text(out->arena, s, 2);
+		a->http_status = sqlite3_column_int64(s, 3);
+		a->code = store_col_text(out->arena, s, 4);
+		a->detail = store_col_text(out->arena, s, 5);
+	}
+	sqlite3_finalize(s);
+	if (rc != SQLITE_DONE) {
+		store_fail(st, err, rc, "read the attempts");
+		goto fail;
+	}
+	return 0;
+fail:
+	store_outbox_list_free(out);
+	return -1;
+}
+
+void
+store_outbox_list_free(struct store_outbox_list *l)
+{
+	arena_free(l->arena);
+	memset(l, 0, sizeof(*l));
+}
+
+/* The row's id, peer, case and state; -1 with NOTFOUND when none. */
+static int
+find_row(struct store *st, const char *id, int64_t *row, char *state,
+    size_t statesz, char *peer, size_t peersz, char *msgid, size_t msgidsz,
+    char *hcase, size_t hcasesz, struct store_err *err)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	if ((s = store_stmt(st, err, "SELECT o.id, o.state, o.peer, "
+	    "o.message_id, c.number FROM outbox o JOIN hcase c ON "
+	    "c.id = o.hcase WHERE " BY_ID, "s", id)) == NULL)
+		return -1;
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		*row = sqlite3_column_int64(s, 0);
+		snprintf(state, statesz, "%s", sqlite3_column_text(s, 1));
+		snprintf(peer, peersz, "%s", sqlite3_column_text(s, 2) != NULL ?
+		    (const char *)sqlite3_column_text(s, 2) : "");
+		snprintf(msgid, msgidsz, "%s", sqlite3_column_text(s, 3) !=
+		    NULL ? (const char *)sqlite3_column_text(s, 3) : "");
+		snprintf(hcase, hcasesz, "%s", sqlite3_column_text(s, 4));
+	}
+	sqlite3_finalize(s);
+	if (rc == SQLITE_DONE)
+		return store_set_err(err, STORE_NOTFOUND, "no message %s in "
+		    "the outbox", id);
+	if (rc != SQLITE_ROW)
+		return store_fail(st, err, rc, "look up a message");
+	return 0;
+}
+
+int
+store_outbox_retry(struct store *st, const char *id, struct store_err *err)
+{
+	char state[16], peer[80], msgid[40], hcase[80];
+	int64_t row;
+
+	if (find_row(st, id, &row, state, sizeof(state), peer, sizeof(peer),
+	    msgid, sizeof(msgid), hcase, sizeof(hcase), err) == -1)
+		return -1;
+	if (strcmp(state, "dead") != 0)
+		return store_set_err(err, STORE_REFUSED, "message %s is %s; "
+		    "only a dead message is retried", id, state);
+	if (store_exec(st, err, "UPDATE outbox SET state = 'queued', "
+	    "next_attempt_at = ? WHERE id = ?", "ii", (int64_t)time(NULL),
+	    row) == -1)
+		return -1;
+	return store_audit(st, AUDIT_MESSAGE_STORED, peer[0] ? peer : NULL,
+	    hcase, msgid[0] ? msgid : NULL, NULL, "retried by an operator: "
+	    "dead -> queued", err);
+}
+
+int
+store_outbox_cancel(struct store *st, const char *id, struct store_err *err)
+{
+	char state[16], peer[80], msgid[40], hcase[80];
+	int64_t row;
+
+	if (find_row(st, id, &row, state, sizeof(state), peer, sizeof(peer),
+	    msgid, sizeof(msgid), hcase, sizeof(hcase), err) == -1)
+		return -1;
+	if (strcmp(state, "delivered") == 0 || strcmp(state, "cancelled") == 0)
+		return store_set_err(err, STORE_REFUSED, "message %s is %s "
+		    "already", id, state);
+	if (store_exec(st, err, "UPDATE outbox SET state = 'cancelled' WHERE "
+	    "id = ?", "i", row) == -1)
+		return -1;
+	return store_audit(st, AUDIT_CANCELLED, peer[0] ? peer : NULL, hcase,
+	    msgid[0] ? msgid : NULL, NULL, state, err);
+}
