@@ -343,4 +343,69 @@ void	store_outbox_list_free(struct store_outbox_list *);
 int	store_outbox_retry(struct store *, const char *id, struct store_err *);
 int	store_outbox_cancel(struct store *, const char *id, struct store_err *);
 
+/* Delivery (hlxd) --------------------------------------------------- */
+
+#define STORE_PINS_MAX		1024	/* "sha256//..;sha256//.." of a peer */
+
+struct store_delivery {
+	int64_t		 id;
+	char		 message_id[HLX_UUID_LEN + 1];
+	char		 peer[HLX_HOTLINE_ID_MAX + 1];
+	char		 url[HLX_URL_MAX + 1];
+	char		 pins[STORE_PINS_MAX];	/* valid pins, ';' between */
+	char		 type[16];
+	char		 case_id[HLX_CASE_NUMBER_MAX + 1];
+	char		*body;			/* malloc'd exact bytes */
+	size_t		 len;
+	int64_t		 attempts;		/* before this one */
+	time_t		 created_at;
+};
+
+/*
+ * Messages due now, at most max: queued or retrying, next attempt passed,
+ * to an enabled peer, and first of their case for that peer (one in
+ * flight per peer and case, in version order; a dead one holds back the
+ * later ones).  The caller frees with store_delivery_free().
+ */
+int	store_outbox_due(struct store *, time_t now, size_t max,
+	    const int64_t *busy, size_t nbusy, struct store_delivery **out,
+	    size_t *n, struct store_err *);
+void	store_delivery_free(struct store_delivery *, size_t n);
+
+struct store_attempt {
+	time_t		 started_at;
+	time_t		 finished_at;
+	const char	*outcome;	/* delivered, retry, dead */
+	int		 http_status;	/* 0: no answer */
+	const char	*code;		/* Error/Code, or our name for it */
+	const char	*detail;
+	const char	*answer;	/* the answer's bytes, bounded */
+	size_t		 answer_len;
+	time_t		 next_attempt_at;	/* retry */
+	const char	*partner_number;	/* from a Receipt */
+	const char	*partner_issuer;
+};
+
+/* The attempt, the message's new state, the peer's last success or
+ * error, and the audit entries, in one transaction of the caller. */
+int	store_outbox_attempted(struct store *, const struct store_delivery *,
+	    const struct store_attempt *, struct store_err *);
+
+struct store_waiting {
+	int64_t		 id;
+	char		 case_id[HLX_CASE_NUMBER_MAX + 1];
+	char		 country[3];
+	char		*record;	/* malloc'd JSON as submitted */
+};
+
+/* Unroutable messages (at most max), for routing when a route appears. */
+int	store_outbox_waiting(struct store *, size_t max,
+	    struct store_waiting **out, size_t *n, struct store_err *);
+void	store_waiting_free(struct store_waiting *, size_t n);
+/* Routes a waiting message: its exact bytes, fixed now. */
+int	store_outbox_route(struct store *, int64_t id, const char *case_id,
+	    const char *peer, const char *message_id, const char *body,
+	    size_t len, time_t now, struct store_err *);
+/* Delivery attempts to each peer: last success and error (metrics). */
+
 #endif /* HLX_STORE_H */

@@ -4,10 +4,11 @@
  * acknowledged message durable.
  *
  * SECURITY: reads untrusted bytes from partners over TLS: the handshake
- * (client certificates checked by pin, tls.c), HTTP (evhttp, server.c) and
- * message bodies (message_parse with all its limits, ingest.c); local HTTP
- * requests on the admin listener.  Holds the TLS private key.  Writes the
- * store and [handoff] dir.  XXX one process parses partners' XML, holds the
+ * (client certificates checked by pin, tls.c), HTTP (server.c) and message
+ * bodies (message_parse with all its limits, ingest.c); partners' answers
+ * to our deliveries (hlxd_delivery.c); local HTTP requests on the admin
+ * listener.  Holds the TLS private key.  Connects to partners' URLs from
+ * the store.  Writes the store and [handoff] dir.  XXX one process parses partners' XML, holds the
  * key and writes the store (STYLE.md "Layers"); an unprivileged,
  * sandboxed parser process is the next step.
  */
@@ -28,6 +29,7 @@
 #include <event2/thread.h>
 
 #include "admin.h"
+#include "hlxd_delivery.h"
 #include "hlxd_writer.h"
 #include "ingest.h"
 #include "log.h"
@@ -61,6 +63,7 @@ struct hlxd {
 	struct server		*server;
 	struct admin		*admin;
 	struct writer		*writer;
+	struct delivery		*delivery;
 	struct event		*tick, *sigterm, *sigint, *sighup, *stop_timer;
 	int			 low_disk;
 	int			 stopping;
@@ -499,7 +502,7 @@ main(int argc, char *argv[])
 {
 	struct hlxd d;
 	struct server_hooks hooks;
-	struct store *wst = NULL;
+	struct store *wst = NULL, *dst = NULL;
 	struct store_err err;
 	struct timeval tick = { HLXD_TICK_SEC, 0 };
 	char why[320];
@@ -590,6 +593,17 @@ main(int argc, char *argv[])
 		goto out;
 	}
 	wst = NULL;
+	if (store_open(&dst, d.conf.store_path, d.conf.audit_key, "hlxd",
+	    &err) == -1) {
+		log_warnx("event=start_failed reason=\"%s\"", err.msg);
+		goto out;
+	}
+	if ((d.delivery = delivery_start(&d.conf, d.schema, dst, why,
+	    sizeof(why))) == NULL) {
+		log_warnx("event=start_failed reason=\"%s\"", why);
+		goto out;
+	}
+	dst = NULL;
 	hooks.request = on_request;
 	hooks.headers = on_headers;
 	hooks.error_body = error_body;
@@ -624,6 +638,7 @@ main(int argc, char *argv[])
 	log_info("event=stopped");
 	rc = 0;
 out:
+	delivery_stop(d.delivery);
 	writer_stop(d.writer);	/* answers what is left, closes its store */
 	server_free(d.server);
 	admin_stop(d.admin);
@@ -642,6 +657,7 @@ out:
 	if (d.base != NULL)
 		event_base_free(d.base);
 	store_close(wst);
+	store_close(dst);
 	store_close(d.st);
 	message_schema_free(d.schema);
 	conf_free(&d.conf);

@@ -335,3 +335,223 @@ store_outbox_cancel(struct store *st, const char *id, struct store_err *err)
 	return store_audit(st, AUDIT_CANCELLED, peer[0] ? peer : NULL, hcase,
 	    msgid[0] ? msgid : NULL, NULL, state, err);
 }
+
+int
+store_outbox_due(struct store *st, time_t now, size_t max,
+    const int64_t *busy, size_t nbusy, struct store_delivery **out,
+    size_t *n, struct store_err *err)
+{
+	struct store_delivery *v = NULL, *d;
+	sqlite3_stmt *s, *p;
+	size_t i, k;
+	int rc, skip;
+
+	*out = NULL;
+	*n = 0;
+	if ((v = calloc(max, sizeof(*v))) == NULL)
+		return store_set_err(err, STORE_FAIL, "out of memory");
+	if ((s = store_stmt(st, err, "SELECT o.id, o.message_id, o.peer, "
+	    "p.url, o.type, c.number, o.body, o.attempts, o.created_at "
+	    "FROM outbox o JOIN peer p ON p.id = o.peer "
+	    "JOIN hcase c ON c.id = o.hcase "
+	    "WHERE o.state IN ('queued', 'retrying') AND o.next_attempt_at <= ? "
+	    "AND p.enabled = 1 AND p.removed_at IS NULL AND NOT EXISTS "
+	    "(SELECT 1 FROM outbox e WHERE e.hcase = o.hcase AND "
+	    "e.peer = o.peer AND e.id < o.id AND e.state IN ('queued', "
+	    "'retrying', 'dead')) ORDER BY o.next_attempt_at, o.id LIMIT ?",
+	    "ii", (int64_t)now, (int64_t)(max + nbusy))) == NULL) {
+		free(v);
+		return -1;
+	}
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW && *n < max) {
+		int64_t id = sqlite3_column_int64(s, 0);
+
+		/* Already in flight: not twice. */
+		for (skip = 0, k = 0; k < nbusy; k++)
+			if (busy[k] == id)
+				skip = 1;
+		if (skip)
+			continue;
+		d = &v[(*n)++];
+		d->id = id;
+		snprintf(d->message_id, sizeof(d->message_id), "%s",
+		    sqlite3_column_text(s, 1));
+		snprintf(d->peer, sizeof(d->peer), "%s",
+		    sqlite3_column_text(s, 2));
+		snprintf(d->url, sizeof(d->url), "%s", sqlite3_column_text(s, 3));
+		snprintf(d->type, sizeof(d->type), "%s",
+		    sqlite3_column_text(s, 4));
+		snprintf(d->case_id, sizeof(d->case_id), "%s",
+		    sqlite3_column_text(s, 5));
+		d->len = (size_t)sqlite3_column_bytes(s, 6);
+		if ((d->body = malloc(d->len + 1)) == NULL) {
+			rc = SQLITE_NOMEM;
+			break;
+		}
+		memcpy(d->body, sqlite3_column_blob(s, 6), d->len);
+		d->body[d->len] = '\0';
+		d->attempts = sqlite3_column_int64(s, 7);
+		d->created_at = (time_t)sqlite3_column_int64(s, 8);
+	}
+	sqlite3_finalize(s);
+	if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
+		store_delivery_free(v, *n);
+		*n = 0;
+		return store_fail(st, err, rc, "read the outbox");
+	}
+	for (i = 0; i < *n; i++) {
+		if ((p = store_stmt(st, err, "SELECT group_concat(pin, ';') "
+		    "FROM pin WHERE peer = ? AND retired_at IS NULL", "s",
+		    v[i].peer)) == NULL) {
+			store_delivery_free(v, *n);
+			*n = 0;
+			return -1;
+		}
+		if (sqlite3_step(p) == SQLITE_ROW &&
+		    sqlite3_column_text(p, 0) != NULL)
+			snprintf(v[i].pins, sizeof(v[i].pins), "%s",
+			    sqlite3_column_text(p, 0));
+		sqlite3_finalize(p);
+	}
+	*out = v;
+	return 0;
+}
+
+void
+store_delivery_free(struct store_delivery *v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		free(v[i].body);
+	free(v);
+}
+
+int
+store_outbox_attempted(struct store *st, const struct store_delivery *d,
+    const struct store_attempt *a, struct store_err *err)
+{
+	const char *state = strcmp(a->outcome, "delivered") == 0 ?
+	    "delivered" : strcmp(a->outcome, "dead") == 0 ? "dead" :
+	    "retrying";
+	char detail[400];
+
+	if (store_exec(st, err, "INSERT INTO attempt (outbox, started_at, "
+	    "finished_at, outcome, http_status, code, detail, answer) VALUES "
+	    "(?, ?, ?, ?, ?, ?, ?, ?)", "iiisissb", d->id,
+	    (int64_t)a->started_at, (int64_t)a->finished_at, a->outcome,
+	    (int64_t)a->http_status, a->code, a->detail,
+	    (const void *)(a->answer != NULL ? a->answer : ""),
+	    a->answer_len) == -1)
+		return -1;
+	/* A message an operator cancelled meanwhile stays cancelled. */
+	if (store_exec(st, err, "UPDATE outbox SET state = ?, attempts = "
+	    "attempts + 1, next_attempt_at = ?, last_status = ?, last_code = "
+	    "?, last_detail = ?, delivered_at = ? WHERE id = ? AND state IN "
+	    "('queued', 'retrying')", "siissti", state,
+	    (int64_t)a->next_attempt_at, (int64_t)a->http_status, a->code,
+	    a->detail, strcmp(state, "delivered") == 0 ? a->finished_at :
+	    (time_t)0, d->id) == -1)
+		return -1;
+	if (strcmp(state, "delivered") == 0) {
+		if (store_exec(st, err, "UPDATE peer SET last_success_at = ? "
+		    "WHERE id = ?", "is", (int64_t)a->finished_at, d->peer) ==
+		    -1)
+			return -1;
+		if (a->partner_number != NULL && store_exec(st, err, "UPDATE "
+		    "hcase SET partner_number = ? WHERE id = (SELECT hcase FROM "
+		    "outbox WHERE id = ?)", "si", a->partner_number, d->id) ==
+		    -1)
+			return -1;
+	} else {
+		snprintf(detail, sizeof(detail), "%d %s: %s", a->http_status,
+		    a->code != NULL ? a->code : "-", a->detail != NULL ?
+		    a->detail : "-");
+		if (store_exec(st, err, "UPDATE peer SET last_error_at = ?, "
+		    "last_error = ? WHERE id = ?", "iss",
+		    (int64_t)a->finished_at, detail, d->peer) == -1)
+			return -1;
+	}
+	snprintf(detail, sizeof(detail), "%s: %d %s", a->outcome,
+	    a->http_status, a->code != NULL ? a->code : "-");
+	if (store_audit(st, AUDIT_ATTEMPT, d->peer, d->case_id, d->message_id,
+	    NULL, detail, err) == -1)
+		return -1;
+	if (strcmp(state, "retrying") != 0 && store_audit(st,
+	    strcmp(state, "delivered") == 0 ? AUDIT_DELIVERED : AUDIT_DEAD,
+	    d->peer, d->case_id, d->message_id, NULL, a->detail, err) == -1)
+		return -1;
+	return 0;
+}
+
+int
+store_outbox_waiting(struct store *st, size_t max, struct store_waiting **out,
+    size_t *n, struct store_err *err)
+{
+	struct store_waiting *v;
+	sqlite3_stmt *s;
+	int rc;
+
+	*out = NULL;
+	*n = 0;
+	if ((v = calloc(max, sizeof(*v))) == NULL)
+		return store_set_err(err, STORE_FAIL, "out of memory");
+	if ((s = store_stmt(st, err, "SELECT o.id, c.number, c.country, "
+	    "c.record FROM outbox o JOIN hcase c ON c.id = o.hcase WHERE "
+	    "o.state = 'unroutable' ORDER BY o.id LIMIT ?", "i",
+	    (int64_t)max)) == NULL) {
+		free(v);
+		return -1;
+	}
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		struct store_waiting *w = &v[(*n)++];
+
+		w->id = sqlite3_column_int64(s, 0);
+		snprintf(w->case_id, sizeof(w->case_id), "%s",
+		    sqlite3_column_text(s, 1));
+		snprintf(w->country, sizeof(w->country), "%s",
+		    sqlite3_column_text(s, 2));
+		if ((w->record = strdup((const char *)sqlite3_column_text(s,
+		    3))) == NULL) {
+			rc = SQLITE_NOMEM;
+			break;
+		}
+	}
+	sqlite3_finalize(s);
+	if (rc != SQLITE_DONE) {
+		store_waiting_free(v, *n);
+		*n = 0;
+		return store_fail(st, err, rc, "read the outbox");
+	}
+	*out = v;
+	return 0;
+}
+
+void
+store_waiting_free(struct store_waiting *v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		free(v[i].record);
+	free(v);
+}
+
+int
+store_outbox_route(struct store *st, int64_t id, const char *case_id,
+    const char *peer, const char *message_id, const char *body, size_t len,
+    time_t now, struct store_err *err)
+{
+	if (store_exec(st, err, "UPDATE outbox SET message_id = ?, peer = ?, "
+	    "body = ?, state = 'queued', next_attempt_at = ? WHERE id = ? AND "
+	    "state = 'unroutable'", "ssbii", message_id, peer,
+	    (const void *)body, len, (int64_t)now, id) == -1 ||
+	    store_exec(st, err, "UPDATE hcase SET partner = ? WHERE id = "
+	    "(SELECT hcase FROM outbox WHERE id = ?)", "si", peer, id) == -1 ||
+	    store_exec(st, err, "INSERT OR IGNORE INTO case_version (hcase, "
+	    "peer, direction, last_version) SELECT hcase, ?, 'out', 1 FROM "
+	    "outbox WHERE id = ?", "si", peer, id) == -1)
+		return -1;
+	return store_audit(st, AUDIT_MESSAGE_STORED, peer, case_id, message_id,
+	    NULL, "routed: a route appeared", err);
+}

@@ -1,0 +1,548 @@
+/*
+ * hlxd_delivery.c -- delivering the outbox.  See hlxd_delivery.h.
+ *
+ * SECURITY: connects to partners' URLs from the store (https only, no
+ * redirects) with our client certificate; reads their answers (bounded,
+ * DELIVERY_ANSWER_MAX, parsed by message_parse with all its limits).  The
+ * server's certificate is verified by pin and dates in an OpenSSL verify
+ * callback installed through CURLOPT_SSL_CTX_FUNCTION -- with a private
+ * partner CA no system chain could ever pass, and verification is never
+ * switched off -- and by CURLOPT_PINNEDPUBLICKEY as well; with [tls] ca
+ * the chain and the host name must verify too.  Writes the store.
+ */
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+
+#include <curl/curl.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+
+#include "cert.h"
+#include "hlxd_delivery.h"
+#include "log.h"
+#include "metrics.h"
+#include "record.h"
+#include "util.h"
+
+struct transfer {
+	struct delivery		*dl;
+	struct store_delivery	 d;
+	CURL			*easy;
+	struct curl_slist	*headers;
+	char			*answer;
+	size_t			 len;
+	int			 truncated;
+	long			 retry_after;	/* from the header; -1 */
+	int			 cert_fault;
+	char			 why[CURL_ERROR_SIZE];
+	char			 url[HLX_URL_MAX + 32];
+	time_t			 started;
+	struct transfer		*next;
+};
+
+struct delivery {
+	pthread_t		 thread;
+	atomic_int		 stop;
+	const struct conf	*conf;
+	const struct msg_schema	*schema;
+	struct store		*st;
+	CURLM			*multi;
+	struct transfer		*inflight;
+	size_t			 ninflight;
+};
+
+static int ssl_index = -1;
+
+long
+delivery_backoff(unsigned n, long min, long max, long retry_after,
+    unsigned random)
+{
+	long hi = min, wait;
+	unsigned i;
+
+	/* attempt n waits in [min, min(max, min * 2^(n-1))] */
+	for (i = 1; i < n && hi < max; i++)
+		hi *= 2;
+	if (hi > max)
+		hi = max;
+	wait = hi > min ? min + (long)(random % (unsigned long)(hi - min + 1)) :
+	    min;
+	/* Retry-After raises the wait to at least that, up to max. */
+	if (retry_after > wait)
+		wait = retry_after < max ? retry_after : max;
+	return wait;
+}
+
+const char *
+delivery_classify(const struct msg_schema *schema, const char *message_id,
+    const char *type, int curl_ok, int cert_fault, long status,
+    const char *answer, size_t len, long header_retry_after, char *code,
+    size_t codesz, char *detail, size_t detailsz, char *partner,
+    long *retry_after)
+{
+	struct message *m = NULL;
+	struct msg_err err;
+	const char *outcome;
+	int parsed;
+
+	code[0] = detail[0] = partner[0] = '\0';
+	*retry_after = header_retry_after;
+	if (!curl_ok) {
+		snprintf(code, codesz, "%s", cert_fault ? "SERVER_CERTIFICATE" :
+		    "CONNECTION");
+		return "retry";
+	}
+	parsed = len > 0 && message_parse(schema, answer, len,
+	    DELIVERY_ANSWER_MAX, &m, &err) == 0;
+	if (status == 202) {
+		if (parsed && m->type == BODY_RECEIPT &&
+		    m->header.in_reply_to != NULL &&
+		    strcmp(m->header.in_reply_to, message_id) == 0 &&
+		    message_check_receipt(m, type_vocab_parse(VOCAB_BODY,
+		    type) < 0 ? BODY_REFERRAL : (enum body_type)
+		    type_vocab_parse(VOCAB_BODY, type), &err) == 0) {
+			if (m->u.receipt.partner.number != NULL)
+				snprintf(partner, HLX_CASE_NUMBER_MAX + 1, "%s",
+				    m->u.receipt.partner.number);
+			snprintf(code, codesz, "%s", m->u.receipt.status ==
+			    RECEIPT_DUPLICATE ? "duplicate" : "accepted");
+			outcome = "delivered";
+		} else {
+			/* A protocol fault of the peer: try again. */
+			snprintf(code, codesz, "BAD_RECEIPT");
+			snprintf(detail, detailsz, "202 without a valid Receipt "
+			    "for this message");
+			outcome = "retry";
+		}
+		goto out;
+	}
+	if (parsed && m->type == BODY_ERROR) {
+		snprintf(code, codesz, "%s", m->u.error.code);
+		snprintf(detail, detailsz, "%s", m->u.error.detail);
+		if (m->u.error.retry_after >= 0)
+			*retry_after = (long)m->u.error.retry_after;
+		/* Retryable decides, whatever the status. */
+		outcome = m->u.error.retryable ? "retry" : "dead";
+		goto out;
+	}
+	snprintf(code, codesz, "HTTP_%ld", status);
+	snprintf(detail, detailsz, "HTTP %ld without an HLX Error", status);
+	outcome = status == 408 || status == 429 || status == 500 ||
+	    status == 502 || status == 503 || status == 504 ? "retry" : "dead";
+out:
+	message_free(m);
+	return outcome;
+}
+
+/* The server's certificate: its pin among the peer's, within its dates. */
+static int
+verify_cb(int preverify_ok, X509_STORE_CTX *xs)
+{
+	SSL *ssl = X509_STORE_CTX_get_ex_data(xs,
+	    SSL_get_ex_data_X509_STORE_CTX_idx());
+	struct transfer *t = ssl != NULL ? SSL_CTX_get_ex_data(
+	    SSL_get_SSL_CTX(ssl), ssl_index) : NULL;
+	X509 *x = X509_STORE_CTX_get_current_cert(xs);
+	unsigned char *der = NULL;
+	char pin[CERT_PIN_LEN + 1], *p, *save = NULL, pins[STORE_PINS_MAX];
+	int len, found = 0, has_ca;
+
+	if (t == NULL)
+		return 0;
+	has_ca = t->dl->conf->tls_ca != NULL;
+	if (has_ca && !preverify_ok)
+		goto bad;
+	if (X509_STORE_CTX_get_error_depth(xs) > 0)
+		return has_ca ? preverify_ok : 1;
+	if (X509_cmp_current_time(X509_get0_notBefore(x)) >= 0 ||
+	    X509_cmp_current_time(X509_get0_notAfter(x)) <= 0)
+		goto bad;
+	if ((len = i2d_X509_PUBKEY(X509_get_X509_PUBKEY(x), &der)) <= 0)
+		goto bad;
+	if (cert_pin_from_spki(der, (size_t)len, pin, sizeof(pin)) == -1) {
+		OPENSSL_free(der);
+		goto bad;
+	}
+	OPENSSL_free(der);
+	snprintf(pins, sizeof(pins), "%s", t->d.pins);
+	for (p = strtok_r(pins, ";", &save); p != NULL;
+	    p = strtok_r(NULL, ";", &save))
+		if (strcmp(p, pin) == 0)
+			found = 1;
+	if (!found)
+		goto bad;
+	X509_STORE_CTX_set_error(xs, X509_V_OK);
+	return 1;
+bad:
+	t->cert_fault = 1;
+	X509_STORE_CTX_set_error(xs, X509_V_ERR_CERT_REJECTED);
+	return 0;
+}
+
+static CURLcode
+ssl_ctx_cb(CURL *easy, void *sslctx, void *arg)
+{
+	(void)easy;
+	SSL_CTX_set_ex_data(sslctx, ssl_index, arg);
+	SSL_CTX_set_verify(sslctx, SSL_VERIFY_PEER, verify_cb);
+	SSL_CTX_set_min_proto_version(sslctx, TLS1_2_VERSION);
+	return CURLE_OK;
+}
+
+static size_t
+on_body(char *p, size_t size, size_t n, void *arg)
+{
+	struct transfer *t = arg;
+	size_t len = size * n, room = DELIVERY_ANSWER_MAX - t->len;
+	char *nb;
+
+	if (len > room) {
+		t->truncated = 1;
+		len = room;
+	}
+	if (len > 0) {
+		if ((nb = realloc(t->answer, t->len + len + 1)) == NULL)
+			return 0;
+		t->answer = nb;
+		memcpy(t->answer + t->len, p, len);
+		t->len += len;
+		t->answer[t->len] = '\0';
+	}
+	return size * n;
+}
+
+static size_t
+on_header(char *p, size_t size, size_t n, void *arg)
+{
+	struct transfer *t = arg;
+	size_t len = size * n;
+	char v[128];
+	time_t when;
+	long secs;
+	char *end;
+
+	if (len > 12 && strncasecmp(p, "Retry-After:", 12) == 0) {
+		snprintf(v, sizeof(v), "%.*s", (int)(len - 12), p + 12);
+		v[strcspn(v, "\r\n")] = '\0';
+		secs = strtol(v, &end, 10);
+		if (end != v && *end == '\0' && secs >= 0)
+			t->retry_after = secs;
+		else if ((when = curl_getdate(v + strspn(v, " "), NULL)) != -1)
+			t->retry_after = when > time(NULL) ? when - time(NULL) :
+			    0;
+	}
+	return len;
+}
+
+static void
+transfer_free(struct transfer *t)
+{
+	if (t == NULL)
+		return;
+	if (t->easy != NULL)
+		curl_easy_cleanup(t->easy);
+	curl_slist_free_all(t->headers);
+	free(t->d.body);
+	free(t->answer);
+	free(t);
+}
+
+static int
+start(struct delivery *dl, struct store_delivery *d)
+{
+	const struct conf *c = dl->conf;
+	struct transfer *t = calloc(1, sizeof(*t));
+	CURL *e;
+
+	if (t == NULL)
+		return -1;
+	t->dl = dl;
+	t->d = *d;
+	d->body = NULL;		/* the transfer owns it now */
+	t->retry_after = -1;
+	t->started = time(NULL);
+	snprintf(t->url, sizeof(t->url), "%s/hlx/1/messages", t->d.url);
+	if ((t->easy = e = curl_easy_init()) == NULL)
+		goto fail;
+	t->headers = curl_slist_append(NULL, "Content-Type: application/xml");
+	/* No 100-continue round trip: partners answer at once. */
+	t->headers = curl_slist_append(t->headers, "Expect:");
+	if (curl_easy_setopt(e, CURLOPT_URL, t->url) != CURLE_OK ||
+	    curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "https") != CURLE_OK ||
+	    curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L) != CURLE_OK ||
+	    curl_easy_setopt(e, CURLOPT_HTTP_VERSION,
+	    CURL_HTTP_VERSION_1_1) != CURLE_OK ||
+	    curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L) != CURLE_OK ||
+	    curl_easy_setopt(e, CURLOPT_POSTFIELDS, t->d.body) != CURLE_OK ||
+	    curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE,
+	    (curl_off_t)t->d.len) != CURLE_OK ||
+	    curl_easy_setopt(e, CURLOPT_HTTPHEADER, t->headers) != CURLE_OK ||
+	    curl_easy_setopt(e, CURLOPT_SSLCERT, c->tls_cert) != CURLE_OK ||
+	    curl_easy_setopt(e, CURLOPT_SSLKEY, c->tls_key) != CURLE_OK ||
+	    curl_easy_setopt(e, CURLOPT_SSLVERSION,
+	    CURL_SSLVERSION_TLSv1_2) != CURLE_OK ||
+	    curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 1L) != CURLE_OK ||
+	    curl_easy_setopt(e, CURLOPT_SSL_CTX_FUNCTION, ssl_ctx_cb) !=
+	    CURLE_OK ||
+	    curl_easy_setopt(e, CURLOPT_SSL_CTX_DATA, t) != CURLE_OK ||
+	    curl_easy_setopt(e, CURLOPT_PINNEDPUBLICKEY, t->d.pins) !=
+	    CURLE_OK ||
+	    curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT,
+	    (long)c->connect_timeout) != CURLE_OK ||
+	    curl_easy_setopt(e, CURLOPT_TIMEOUT, (long)c->delivery_timeout) !=
+	    CURLE_OK ||
+	    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body) != CURLE_OK ||
+	    curl_easy_setopt(e, CURLOPT_WRITEDATA, t) != CURLE_OK ||
+	    curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header) !=
+	    CURLE_OK ||
+	    curl_easy_setopt(e, CURLOPT_HEADERDATA, t) != CURLE_OK ||
+	    curl_easy_setopt(e, CURLOPT_ERRORBUFFER, t->why) != CURLE_OK ||
+	    curl_easy_setopt(e, CURLOPT_PRIVATE, t) != CURLE_OK)
+		goto fail;
+	if (c->tls_ca != NULL) {
+		/* With a CA: chain and host name as well (protocol.md §1). */
+		if (curl_easy_setopt(e, CURLOPT_CAINFO, c->tls_ca) !=
+		    CURLE_OK || curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST,
+		    2L) != CURLE_OK)
+			goto fail;
+	} else {
+		/* Pins and dates decide, in verify_cb; a partner's private
+		 * CA is not in any bundle, and its host name is its URL's. */
+		if (curl_easy_setopt(e, CURLOPT_CAINFO, c->tls_cert) !=
+		    CURLE_OK || curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST,
+		    0L) != CURLE_OK)
+			goto fail;
+	}
+	if (curl_multi_add_handle(dl->multi, e) != CURLM_OK)
+		goto fail;
+	t->next = dl->inflight;
+	dl->inflight = t;
+	dl->ninflight++;
+	return 0;
+fail:
+	transfer_free(t);
+	return -1;
+}
+
+static void
+finish(struct delivery *dl, struct transfer *t, CURLcode res)
+{
+	const struct conf *c = dl->conf;
+	struct store_attempt a;
+	struct store_err err;
+	char code[80], detail[300], partner[HLX_CASE_NUMBER_MAX + 1];
+	unsigned rnd = 0;
+	long status = 0, ra, wait;
+	int cert;
+
+	curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &status);
+	cert = t->cert_fault || res == CURLE_SSL_PINNEDPUBKEYNOTMATCH ||
+	    res == CURLE_PEER_FAILED_VERIFICATION;
+	memset(&a, 0, sizeof(a));
+	a.outcome = delivery_classify(dl->schema, t->d.message_id, t->d.type,
+	    res == CURLE_OK, cert, status, t->answer, t->len, t->retry_after,
+	    code, sizeof(code), detail, sizeof(detail), partner, &ra);
+	if (res != CURLE_OK)
+		snprintf(detail, sizeof(detail), "%s", t->why[0] != '\0' ?
+		    t->why : curl_easy_strerror(res));
+	a.started_at = t->started;
+	a.finished_at = time(NULL);
+	a.http_status = (int)status;
+	a.code = code;
+	a.detail = detail[0] != '\0' ? detail : NULL;
+	a.answer = t->answer;
+	a.answer_len = t->len;
+	a.partner_number = partner[0] != '\0' ? partner : NULL;
+	if (strcmp(a.outcome, "retry") == 0) {
+		if (getrandom(&rnd, sizeof(rnd), 0) != sizeof(rnd))
+			rnd = (unsigned)a.finished_at;
+		wait = delivery_backoff((unsigned)t->d.attempts + 1,
+		    (long)c->backoff_min, (long)c->backoff_max, ra, rnd);
+		a.next_attempt_at = a.finished_at + wait;
+		/* After max_age nothing is dropped: it is dead, for an
+		 * operator, with what came back last. */
+		if (a.next_attempt_at - t->d.created_at > (time_t)c->max_age)
+			a.outcome = "dead";
+	}
+	if (cert) {
+		metrics_fault(t->d.peer, "certificate");
+		log_warnx("event=server_certificate_refused peer=%s "
+		    "message_id=%s", t->d.peer, t->d.message_id);
+	} else if (strcmp(code, "BAD_RECEIPT") == 0)
+		metrics_fault(t->d.peer, "receipt");
+	metrics_sent(t->d.peer, t->d.type, a.outcome);
+	log_info("event=%s peer=%s message_id=%s case=%s status=%ld code=%s",
+	    a.outcome, t->d.peer, t->d.message_id, t->d.case_id, status, code);
+	if (store_begin(dl->st, &err) == -1 ||
+	    store_outbox_attempted(dl->st, &t->d, &a, &err) == -1 ||
+	    store_commit(dl->st, &err) == -1) {
+		store_rollback(dl->st);
+		/* Not recorded: the message stays due and is sent again;
+		 * the partner's duplicate check makes that harmless. */
+		log_warnx("event=store_failed peer=%s message_id=%s "
+		    "reason=\"%s\"", t->d.peer, t->d.message_id, err.msg);
+	}
+}
+
+/* Unroutable messages whose country has a route now. */
+static void
+route_waiting(struct delivery *dl)
+{
+	const struct conf *c = dl->conf;
+	struct store_waiting *w = NULL;
+	struct store_err err;
+	struct record rec;
+	struct record_err rerr;
+	struct msg_err merr;
+	char peer[80], id[40], ts[32], *xml;
+	size_t n = 0, i, len;
+
+	if (store_outbox_waiting(dl->st, 64, &w, &n, &err) == -1)
+		return;
+	for (i = 0; i < n; i++) {
+		if (store_route_for(dl->st, w[i].country, peer, sizeof(peer),
+		    &err) == -1 || peer[0] == '\0')
+			continue;
+		if (record_parse(w[i].record, strlen(w[i].record), &rec,
+		    &rerr) == -1)
+			continue;
+		xml = NULL;
+		if (util_uuid4(id, sizeof(id)) == 0 &&
+		    util_now_timestamp(ts, sizeof(ts)) == 0 &&
+		    record_translate(&rec, c->hotline_id, peer, id, ts, 1) == 0 &&
+		    message_write(rec.msg, &xml, &len, &merr) == 0) {
+			if (store_begin(dl->st, &err) == -1 ||
+			    store_outbox_route(dl->st, w[i].id, w[i].case_id,
+			    peer, id, xml, len, time(NULL), &err) == -1 ||
+			    store_commit(dl->st, &err) == -1)
+				store_rollback(dl->st);
+			else
+				log_info("event=routed case=%s peer=%s "
+				    "message_id=%s", w[i].case_id, peer, id);
+		}
+		free(xml);
+		record_free(&rec);
+	}
+	store_waiting_free(w, n);
+}
+
+static void
+fill(struct delivery *dl)
+{
+	struct store_delivery *v = NULL;
+	struct store_err err;
+	struct transfer *t;
+	int64_t busy[DELIVERY_INFLIGHT_MAX];
+	size_t n = 0, nb = 0, i;
+
+	if (dl->ninflight >= DELIVERY_INFLIGHT_MAX)
+		return;
+	for (t = dl->inflight; t != NULL && nb < DELIVERY_INFLIGHT_MAX;
+	    t = t->next)
+		busy[nb++] = t->d.id;
+	if (store_outbox_due(dl->st, time(NULL), DELIVERY_INFLIGHT_MAX -
+	    dl->ninflight, busy, nb, &v, &n, &err) == -1) {
+		log_warnx("event=store_failed reason=\"%s\"", err.msg);
+		return;
+	}
+	for (i = 0; i < n; i++)
+		if (start(dl, &v[i]) == -1)
+			log_warnx("event=delivery_failed message_id=%s "
+			    "reason=\"cannot start a transfer\"",
+			    v[i].message_id);
+	store_delivery_free(v, n);
+}
+
+static void *
+run(void *arg)
+{
+	struct delivery *dl = arg;
+	struct transfer *t, **pp;
+	CURLMsg *msg;
+	time_t last = 0;
+	int running, left;
+
+	while (!dl->stop) {
+		if (time(NULL) != last) {
+			last = time(NULL);
+			route_waiting(dl);
+			fill(dl);
+		}
+		curl_multi_perform(dl->multi, &running);
+		while ((msg = curl_multi_info_read(dl->multi, &left)) != NULL) {
+			if (msg->msg != CURLMSG_DONE)
+				continue;
+			curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE,
+			    (char **)&t);
+			curl_multi_remove_handle(dl->multi, msg->easy_handle);
+			finish(dl, t, msg->data.result);
+			for (pp = &dl->inflight; *pp != NULL; pp = &(*pp)->next)
+				if (*pp == t) {
+					*pp = t->next;
+					break;
+				}
+			dl->ninflight--;
+			transfer_free(t);
+		}
+		curl_multi_poll(dl->multi, NULL, 0, DELIVERY_TICK_MS / 4, NULL);
+	}
+	/* Stopping: transfers in flight are abandoned, not recorded; the
+	 * messages stay due and go again after a restart. */
+	while ((t = dl->inflight) != NULL) {
+		dl->inflight = t->next;
+		curl_multi_remove_handle(dl->multi, t->easy);
+		transfer_free(t);
+	}
+	return NULL;
+}
+
+struct delivery *
+delivery_start(const struct conf *c, const struct msg_schema *schema,
+    struct store *st, char *why, size_t whysz)
+{
+	struct delivery *dl = calloc(1, sizeof(*dl));
+
+	if (dl == NULL) {
+		snprintf(why, whysz, "out of memory");
+		return NULL;
+	}
+	if (ssl_index == -1)
+		ssl_index = SSL_CTX_get_ex_new_index(0, NULL, NULL, NULL, NULL);
+	dl->conf = c;
+	dl->schema = schema;
+	dl->st = st;
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK ||
+	    (dl->multi = curl_multi_init()) == NULL) {
+		snprintf(why, whysz, "libcurl cannot start");
+		free(dl);
+		return NULL;
+	}
+	/* Connections are reused per peer, at most this many at once. */
+	curl_multi_setopt(dl->multi, CURLMOPT_MAX_HOST_CONNECTIONS,
+	    (long)c->connections_per_peer);
+	if (pthread_create(&dl->thread, NULL, run, dl) != 0) {
+		curl_multi_cleanup(dl->multi);
+		free(dl);
+		snprintf(why, whysz, "cannot start the delivery thread");
+		return NULL;
+	}
+	return dl;
+}
+
+void
+delivery_stop(struct delivery *dl)
+{
+	if (dl == NULL)
+		return;
+	dl->stop = 1;
+	curl_multi_wakeup(dl->multi);
+	pthread_join(dl->thread, NULL);
+	curl_multi_cleanup(dl->multi);
+	store_close(dl->st);
+	free(dl);
+}
