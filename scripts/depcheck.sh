@@ -11,7 +11,7 @@ layer() {
 	log|arena|util|types|hlx_limits|file) echo 0 ;;
 	conf|record|message|message_int|schema_xsd|cert|audit|ingest|peertab) echo 1 ;;
 	setup|store|store_int|store_sql|handoff|tls|server|metrics|admin) echo 2 ;;
-	hlx|hlxd|hlx_cli|hlxd_writer) echo 3 ;;
+	hlx|hlxd|hlx_cli|hlxd_writer|hlxd_delivery) echo 3 ;;
 	*) echo 9 ;;
 	esac
 }
@@ -20,7 +20,7 @@ fail=0
 for f in src/*.c include/*.h; do
 	base=$(basename "$f"); base=${base%.*}
 	case "$base" in
-	message_int|store_int|store_sql|hlx_cli|hlxd_writer) mod=$base ;;
+	message_int|store_int|store_sql|hlx_cli|hlxd_writer|hlxd_delivery) mod=$base ;;
 	message_*) mod=message ;;
 	store_*) mod=store ;;
 	hlx_*) mod=hlx ;;
