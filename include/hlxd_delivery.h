@@ -9,9 +9,10 @@
 
 #include "conf.h"
 #include "message.h"
+#include "outcome.h"
 #include "store.h"
 
-#define DELIVERY_ANSWER_MAX	(1024 * 1024)	/* bytes kept of an answer */
+#define DELIVERY_ANSWER_MAX	OUTCOME_ANSWER_MAX
 #define DELIVERY_INFLIGHT_MAX	256		/* transfers at once */
 #define DELIVERY_TICK_MS	1000		/* outbox polled (<= 2 s) */
 
@@ -21,22 +22,5 @@ struct delivery;
 struct delivery	*delivery_start(const struct conf *, const struct msg_schema *,
 		    struct store *st, char *why, size_t whysz);
 void		 delivery_stop(struct delivery *);
-
-/*
- * The outcome of one attempt, from what came back (pure; tested alone).
- * curl_ok: a full HTTP answer arrived; cert_fault: the server's
- * certificate was refused (pin or dates).  Fills outcome, code, detail,
- * and the Receipt's PartnerCaseRef into partner (size HLX_CASE_NUMBER_MAX
- * + 1).  *retry_after: seconds asked by the answer, or -1.
- */
-const char	*delivery_classify(const struct msg_schema *,
-		    const char *message_id, const char *type, int curl_ok,
-		    int cert_fault, long status, const char *answer,
-		    size_t len, long header_retry_after, char *code,
-		    size_t codesz, char *detail, size_t detailsz,
-		    char *partner, long *retry_after);
-/* The wait before attempt n+1 after n attempts (protocol.md §4). */
-long		 delivery_backoff(unsigned n, long min, long max,
-		    long retry_after, unsigned random);
 
 #endif /* HLX_HLXD_DELIVERY_H */

@@ -26,6 +26,7 @@
 #include "hlxd_delivery.h"
 #include "log.h"
 #include "metrics.h"
+#include "outcome.h"
 #include "record.h"
 #include "util.h"
 
@@ -57,87 +58,6 @@ struct delivery {
 };
 
 static int ssl_index = -1;
-
-long
-delivery_backoff(unsigned n, long min, long max, long retry_after,
-    unsigned random)
-{
-	long hi = min, wait;
-	unsigned i;
-
-	/* attempt n waits in [min, min(max, min * 2^(n-1))] */
-	for (i = 1; i < n && hi < max; i++)
-		hi *= 2;
-	if (hi > max)
-		hi = max;
-	wait = hi > min ? min + (long)(random % (unsigned long)(hi - min + 1)) :
-	    min;
-	/* Retry-After raises the wait to at least that, up to max. */
-	if (retry_after > wait)
-		wait = retry_after < max ? retry_after : max;
-	return wait;
-}
-
-const char *
-delivery_classify(const struct msg_schema *schema, const char *message_id,
-    const char *type, int curl_ok, int cert_fault, long status,
-    const char *answer, size_t len, long header_retry_after, char *code,
-    size_t codesz, char *detail, size_t detailsz, char *partner,
-    long *retry_after)
-{
-	struct message *m = NULL;
-	struct msg_err err;
-	const char *outcome;
-	int parsed;
-
-	code[0] = detail[0] = partner[0] = '\0';
-	*retry_after = header_retry_after;
-	if (!curl_ok) {
-		snprintf(code, codesz, "%s", cert_fault ? "SERVER_CERTIFICATE" :
-		    "CONNECTION");
-		return "retry";
-	}
-	parsed = len > 0 && message_parse(schema, answer, len,
-	    DELIVERY_ANSWER_MAX, &m, &err) == 0;
-	if (status == 202) {
-		if (parsed && m->type == BODY_RECEIPT &&
-		    m->header.in_reply_to != NULL &&
-		    strcmp(m->header.in_reply_to, message_id) == 0 &&
-		    message_check_receipt(m, type_vocab_parse(VOCAB_BODY,
-		    type) < 0 ? BODY_REFERRAL : (enum body_type)
-		    type_vocab_parse(VOCAB_BODY, type), &err) == 0) {
-			if (m->u.receipt.partner.number != NULL)
-				snprintf(partner, HLX_CASE_NUMBER_MAX + 1, "%s",
-				    m->u.receipt.partner.number);
-			snprintf(code, codesz, "%s", m->u.receipt.status ==
-			    RECEIPT_DUPLICATE ? "duplicate" : "accepted");
-			outcome = "delivered";
-		} else {
-			/* A protocol fault of the peer: try again. */
-			snprintf(code, codesz, "BAD_RECEIPT");
-			snprintf(detail, detailsz, "202 without a valid Receipt "
-			    "for this message");
-			outcome = "retry";
-		}
-		goto out;
-	}
-	if (parsed && m->type == BODY_ERROR) {
-		snprintf(code, codesz, "%s", m->u.error.code);
-		snprintf(detail, detailsz, "%s", m->u.error.detail);
-		if (m->u.error.retry_after >= 0)
-			*retry_after = (long)m->u.error.retry_after;
-		/* Retryable decides, whatever the status. */
-		outcome = m->u.error.retryable ? "retry" : "dead";
-		goto out;
-	}
-	snprintf(code, codesz, "HTTP_%ld", status);
-	snprintf(detail, detailsz, "HTTP %ld without an HLX Error", status);
-	outcome = status == 408 || status == 429 || status == 500 ||
-	    status == 502 || status == 503 || status == 504 ? "retry" : "dead";
-out:
-	message_free(m);
-	return outcome;
-}
 
 /* The server's certificate: its pin among the peer's, within its dates. */
 static int
@@ -344,7 +264,7 @@ finish(struct delivery *dl, struct transfer *t, CURLcode res)
 	cert = t->cert_fault || res == CURLE_SSL_PINNEDPUBKEYNOTMATCH ||
 	    res == CURLE_PEER_FAILED_VERIFICATION;
 	memset(&a, 0, sizeof(a));
-	a.outcome = delivery_classify(dl->schema, t->d.message_id, t->d.type,
+	a.outcome = outcome_classify(dl->schema, t->d.message_id, t->d.type,
 	    res == CURLE_OK, cert, status, t->answer, t->len, t->retry_after,
 	    code, sizeof(code), detail, sizeof(detail), partner, &ra);
 	if (res != CURLE_OK)
@@ -361,7 +281,7 @@ finish(struct delivery *dl, struct transfer *t, CURLcode res)
 	if (strcmp(a.outcome, "retry") == 0) {
 		if (getrandom(&rnd, sizeof(rnd), 0) != sizeof(rnd))
 			rnd = (unsigned)a.finished_at;
-		wait = delivery_backoff((unsigned)t->d.attempts + 1,
+		wait = outcome_backoff((unsigned)t->d.attempts + 1,
 		    (long)c->backoff_min, (long)c->backoff_max, ra, rnd);
 		a.next_attempt_at = a.finished_at + wait;
 		/* After max_age nothing is dropped: it is dead, for an

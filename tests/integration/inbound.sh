@@ -157,6 +157,21 @@ stop() {
 	stoprc=$?
 	pid=
 }
+# up WHERE: hlxd must still run here; if it died, one failure with its exit
+# status and the end of its log, and it is started again so that the rest
+# of the checks still mean something.
+up() {
+	if alive; then
+		ok "hlxd still runs ($1)"
+		return
+	fi
+	wait "$pid"
+	uprc=$?
+	pid=
+	notok "hlxd still runs ($1)" "it exited with status $uprc; log: $(tail -5 "$log" | tr '\n' '|')"
+	sed 's/^/# | /' "$log" | tail -20
+	start || { echo "Bail out! hlxd does not start again"; exit 2; }
+}
 stop_quiet() { [ -n "$pid" ] && kill -TERM "$pid" 2>/dev/null && wait "$pid"; pid=; }
 alive() { [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; }
 
@@ -700,7 +715,7 @@ post nl "$tmp/big.xml"
 answer "5: a 5 MiB body (Content-Length) -> 413 TOO_LARGE" 413 TOO_LARGE - hotline-nl.example
 post nl "$tmp/big.xml" -H 'Transfer-Encoding: chunked'
 answer "5: a 5 MiB chunked body -> 413 TOO_LARGE" 413 TOO_LARGE - hotline-nl.example
-cond "5: hlxd still runs after the 5 MiB bodies" 'alive'
+up "after the 5 MiB bodies"
 
 # -------------------------------------------------- 6: the rate limit
 
@@ -709,6 +724,7 @@ cond "5: hlxd still runs after the 5 MiB bodies" 'alive'
 mkconf 2 1M
 kill -HUP "$pid"
 sleep 1
+up "after SIGHUP"
 cond "SIGHUP: the new configuration is loaded (event=reloaded)" \
     'grep -q "event=reloaded" "$log"'
 set --
@@ -741,6 +757,7 @@ if echo "$rateres" | grep -q 429 && echo "$rateres" | grep -q 202; then
 else
 	notok "6: rate_limit 2: ten quick messages -> some 202, some 429" "got: $rateres"
 fi
+up "after the rate limit test"
 mkconf 1000 1M
 kill -HUP "$pid"
 sleep 1
@@ -750,7 +767,7 @@ echo 'bogus line without equals' >>"$conf"
 nrel=$(grep -c 'event=reload' "$log")
 kill -HUP "$pid"
 sleep 1
-cond "SIGHUP with a broken configuration: hlxd keeps running" 'alive'
+up "SIGHUP with a broken configuration: it keeps running"
 cond "SIGHUP with a broken configuration: the log says the old one stays" \
     'grep "event=reload_failed" "$log" | grep -q "old one stays"'
 mkconf 1000 1M
@@ -759,6 +776,8 @@ post nl "$tmp/d1.xml"
 answer "SIGHUP with a broken configuration: messages are still accepted" 202 Receipt "$mid"
 
 # ------------------------------------------- 200 concurrent connections
+
+up "before 200 connections"
 
 mkdir -m 700 "$tmp/many"
 "$PY" "$client" --port "$port" --ca "$certs/ca.crt" --cert "$nl.crt" \
@@ -880,7 +899,7 @@ slow=$("$PY" "$client" --port "$port" --ca "$certs/ca.crt" --cert "$nl.crt" \
 slowt=$(echo "$slow" | sed -n 's/.*"t": \([0-9]*\).*/\1/p')
 cond "1: a TCP connection that never starts the handshake is closed at handshake_timeout (3 s) ($slow)" \
     'echo "$slow" | grep -q "\"closed\": true" && [ "${slowt:-99}" -ge 2 ] && [ "${slowt:-99}" -le 5 ]'
-cond "deadlines: hlxd still runs" 'alive'
+up "after the deadline tests"
 
 # ------------------------------------ SIGTERM, restart, 19: low disk
 
