@@ -2,9 +2,10 @@
 # demo.sh -- what `make demo` shows, as far as the gateway is built:
 # example certificates for three hotlines, a case record of the Belgian
 # hotline translated into the HLX/1 Referral it sends to the Dutch one and
-# checked as the Dutch gateway will check it; then a live Belgian gateway
-# on loopback receiving the Dutch hotline's referral over mutual TLS, with
-# its Receipt, its hand-off file, the inbox, metrics and audit trail.
+# checked as the Dutch gateway will check it; then two live gateways on
+# loopback: the Belgian one delivers the case to the Dutch one (hand-off
+# file, inbox), and receives the Dutch example referral sent with curl;
+# Receipts, metrics and the audit trail.
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
@@ -58,56 +59,96 @@ bin/hlx -c etc/hlx.conf validate "$out/hostile.xml" || true
 step "7. hlxd -n: the daemon checks its configuration"
 bin/hlxd -c etc/hlx.conf -n
 
-# A live gateway: hotline-be.example on loopback, a free port, its own
-# store and hand-off directory under build/demo/gw.
-gw="$out/gw"
-rm -rf "$gw"
-mkdir -p "$gw"
-chmod 700 "$gw"
-cat >"$gw/hlx.conf" <<EOF
+# Two live gateways on loopback: hotline-be.example and hotline-nl.example,
+# each with its own store and hand-off directory under build/demo/, on free
+# ports.
+gwconf() {	# DIR ID COUNTRY
+	mkdir -p "$1"
+	chmod 700 "$1"
+	cat >"$1/hlx.conf" <<EOF
 [hotline]
-id = hotline-be.example
-country = BE
-receive_for = BE
+id = $2
+country = $3
+receive_for = $3
 case_prefix = IN-
 [listen]
-address = 127.0.0.1:0
+address = 127.0.0.1:${4:-0}
 rate_limit = 100
 [tls]
-cert = $top/build/certs/hotline-be.example.crt
-key = $top/build/certs/hotline-be.example.key
+cert = $top/build/certs/$2.crt
+key = $top/build/certs/$2.key
 [storage]
-path = $gw/hlx.db
-audit_key = $gw/audit.key
+path = $1/hlx.db
+audit_key = $1/audit.key
 min_free = 1M
 [admin]
 address = 127.0.0.1:0
+[delivery]
+backoff_min = 1s
+backoff_max = 5s
 [handoff]
-dir = $gw/handoff
+dir = $1/handoff
 EOF
+}
 
-step "8. Register the Dutch hotline as a partner (its certificate's pin)"
-bin/hlx -c "$gw/hlx.conf" peer add hotline-nl.example \
-    --url https://127.0.0.1:9 --cert build/certs/hotline-nl.example.crt \
-    --country NL
-bin/hlx -c "$gw/hlx.conf" peer list
+# start DIR: hlxd in the foreground, its port in $port, admin in $admin
+start() {
+	bin/hlxd -c "$1/hlx.conf" -f 2>"$1/hlxd.log" &
+	pids="$pids $!"
+	port=""
+	for _ in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do
+		port=$(sed -n 's/.*event=listening address=127.0.0.1:\([0-9]*\) .*/\1/p' "$1/hlxd.log")
+		[ -n "$port" ] && break
+		sleep 0.25
+	done
+	[ -n "$port" ] || { cat "$1/hlxd.log"; echo "demo: hlxd did not start" >&2; exit 1; }
+	admin=$(sed -n 's/.*admin=127.0.0.1:\([0-9]*\) .*/\1/p' "$1/hlxd.log")
+}
 
-step "9. Start hlxd (foreground, logging to build/demo/gw/hlxd.log)"
-bin/hlxd -c "$gw/hlx.conf" -f 2>"$gw/hlxd.log" &
-pid=$!
-trap 'kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null' EXIT
-port=""
+pids=""
+trap 'for p in $pids; do kill "$p" 2>/dev/null; done; wait 2>/dev/null' EXIT
+be="$out/be"
+nl="$out/nl"
+rm -rf "$be" "$nl"
+gwconf "$be" hotline-be.example BE
+gwconf "$nl" hotline-nl.example NL
+
+step "8. Start the Dutch gateway, and the Belgian one"
+start "$nl"
+nlport=$port
+start "$be"
+beport=$port
+beadmin=$admin
+echo "hotline-nl.example listens on 127.0.0.1:$nlport, hotline-be.example on 127.0.0.1:$beport"
+
+step "9. Each registers the other: URL and certificate (its pin)"
+bin/hlx -c "$nl/hlx.conf" peer add hotline-be.example \
+    --url "https://127.0.0.1:$beport" \
+    --cert build/certs/hotline-be.example.crt --country BE
+bin/hlx -c "$be/hlx.conf" peer add hotline-nl.example \
+    --url "https://127.0.0.1:$nlport" \
+    --cert build/certs/hotline-nl.example.crt --country NL
+sleep 1		# each gateway takes peer changes within a second
+
+step "10. The Belgian case system submits a case hosted in the Netherlands"
+bin/hlx -c "$be/hlx.conf" submit "$case_json"
 for _ in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do
-	port=$(sed -n 's/.*event=listening address=127.0.0.1:\([0-9]*\) .*/\1/p' "$gw/hlxd.log")
-	[ -n "$port" ] && break
-	sleep 0.25
+	bin/hlx -c "$be/hlx.conf" outbox list --state delivered | grep -q . && break
+	sleep 0.5
 done
-[ -n "$port" ] || { cat "$gw/hlxd.log"; echo "demo: hlxd did not start" >&2; exit 1; }
-admin=$(sed -n 's/.*admin=127.0.0.1:\([0-9]*\) .*/\1/p' "$gw/hlxd.log")
-cat "$gw/hlxd.log"
+bin/hlx -c "$be/hlx.conf" outbox list
 
-step "10. The Dutch hotline refers a case hosted in Belgium (curl, mutual TLS)"
-# The spec's example with a fresh SentAt, so that it is not stale.
+step "11. It crossed: the Dutch gateway's hand-off file for its case system"
+ls -l "$nl/handoff"
+cat "$nl/handoff"/*.json
+if grep -q 'internal note' "$nl/handoff"/*.json; then
+	echo "demo: the internal member crossed the border" >&2
+	exit 1
+fi
+echo "(no \"internal\": it never left the Belgian gateway)"
+bin/hlx -c "$nl/hlx.conf" inbox list
+
+step "12. The Dutch hotline refers a case hosted in Belgium, by hand with curl"
 now=$(date -u +%Y-%m-%dT%H:%M:%SZ)
 example="$shared/examples/referral-nl-to-be.xml"
 [ -f "$example" ] || example=tests/integration/data/referral.xml
@@ -119,32 +160,28 @@ curl -sS --cacert build/certs/ca.crt \
     -H 'Content-Type: application/xml' \
     --data-binary @"$out/referral-nl-to-be.xml" \
     -w '\n(HTTP %{http_code})\n' \
-    "https://127.0.0.1:$port/hlx/1/messages"
-
-step "11. The hand-off file for the Belgian case system (written before the 202)"
-ls -l "$gw/handoff"
-cat "$gw/handoff"/*.json
-
-step "12. hlx inbox list: the received case and its deadline"
-bin/hlx -c "$gw/hlx.conf" inbox list
+    "https://127.0.0.1:$beport/hlx/1/messages"
+echo "The Belgian hand-off file:"
+cat "$be/handoff"/IN-*.json
 
 step "13. A stranger's certificate (rogue.crt) is refused at the handshake"
 curl -sS --cacert build/certs/ca.crt --cert build/certs/rogue.crt \
     --key build/certs/rogue.key -H 'Content-Type: application/xml' \
     --data-binary @"$out/referral-nl-to-be.xml" \
-    "https://127.0.0.1:$port/hlx/1/messages" 2>&1 | head -2 || true
+    "https://127.0.0.1:$beport/hlx/1/messages" 2>&1 | head -2 || true
 
-step "14. The admin listener: /healthz and some of /metrics"
-curl -sS "http://127.0.0.1:$admin/healthz"
-curl -sS "http://127.0.0.1:$admin/metrics" | grep '^hlx_messages_received_total'
+step "14. The Belgian admin listener: /healthz and the message counters"
+curl -sS "http://127.0.0.1:$beadmin/healthz"
+curl -sS "http://127.0.0.1:$beadmin/metrics" | grep -E '^hlx_messages_(received|sent)_total'
 
-step "15. The audit trail, verified"
-bin/hlx -c "$gw/hlx.conf" audit list | tail -4
-bin/hlx -c "$gw/hlx.conf" audit verify
+step "15. The Belgian audit trail, verified"
+bin/hlx -c "$be/hlx.conf" audit list | tail -5
+bin/hlx -c "$be/hlx.conf" audit verify
 
-kill -TERM "$pid"
-wait "$pid" || true
+for p in $pids; do kill -TERM "$p"; done
+wait 2>/dev/null || true
 trap - EXIT
 
-printf '\nDemo done.  Next issues add delivery (hlxd sending to partners), so\n'
-printf 'that two gateways on loopback exchange a whole case.\n'
+printf '\nDemo done: a case crossed from the Belgian gateway to the Dutch one and\n'
+printf 'another the other way.  The case lifecycle (assessment, status,\n'
+printf 'withdrawal, re-routing) comes with the next issue.\n'
