@@ -14,6 +14,9 @@
 /* path NULL: $HLX_CONF, else HLX_DEFAULT_CONF.  0, or 78 with the errors
  * printed on stderr. */
 int	setup_conf(const char *path, struct conf *c);
+/* The same, each error as a log line (event=config_error): for a reload,
+ * when stderr may be gone. */
+int	setup_conf_logged(const char *path, struct conf *c);
 /* 0 with *out set, or 70 with the reason printed. */
 int	setup_schema(struct msg_schema **out);
 /* operations.md §1 file checks of the files c names: 0, or 77 with each

@@ -458,7 +458,7 @@ on_sighup(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	memset(&nc, 0, sizeof(nc));
-	if (setup_conf(d->conf_path, &nc) != 0) {
+	if (setup_conf_logged(d->conf_path, &nc) != 0) {
 		log_warnx("event=reload_failed reason=\"the configuration has "
 		    "errors; the old one stays in force\"");
 		return;

@@ -26,6 +26,7 @@
 #include <event2/bufferevent_ssl.h>
 #include <event2/listener.h>
 #include <http_parser.h>
+#include <openssl/err.h>
 
 #include "log.h"
 #include "metrics.h"
@@ -140,9 +141,10 @@ conn_free(struct server_conn *c)
 	struct server *srv = c->srv;
 
 	if (c->req != NULL) {
-		if (c->phase == PH_WAIT)
+		if (c->phase == PH_WAIT) {
 			c->req->conn = NULL;	/* orphaned: answer dropped */
-		else
+			srv->pending--;
+		} else
 			request_free(c->req);
 	}
 	if (c->prev != NULL)
@@ -552,7 +554,6 @@ conn_event(struct bufferevent *bev, short what, void *arg)
 {
 	struct server_conn *c = arg;
 
-	(void)bev;
 	if (what & BEV_EVENT_CONNECTED) {
 		c->phase = PH_IDLE;
 		arm(c, &c->srv->header_tv);
@@ -560,7 +561,12 @@ conn_event(struct bufferevent *bev, short what, void *arg)
 	}
 	if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR)) {
 		if (c->phase == PH_HANDSHAKE) {
-			log_info("event=handshake_failed ip=%s", c->ip);
+			unsigned long e = bufferevent_get_openssl_error(bev);
+			const char *why = e != 0 ? ERR_reason_error_string(e) :
+			    NULL;
+
+			log_info("event=handshake_failed ip=%s reason=\"%s\"",
+			    c->ip, why != NULL ? why : "connection closed");
 			metrics_fault("-", "handshake_failed");
 		}
 		c->clean = (what & BEV_EVENT_EOF) && c->phase == PH_IDLE;

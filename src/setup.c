@@ -11,12 +11,43 @@
 #include <unistd.h>
 
 #include "file.h"
+#include "log.h"
 #include "schema_xsd.h"
 #include "setup.h"
+
+static void
+to_stderr(const char *line)
+{
+	fprintf(stderr, "%s\n", line);
+}
+
+static void
+to_log(const char *line)
+{
+	char esc[1200];
+
+	log_warnx("event=config_error error=\"%s\"",
+	    log_escape(esc, sizeof(esc), line));
+}
+
+static int setup_conf_to(const char *, struct conf *, void (*)(const char *));
 
 int
 setup_conf(const char *path, struct conf *c)
 {
+	return setup_conf_to(path, c, to_stderr);
+}
+
+int
+setup_conf_logged(const char *path, struct conf *c)
+{
+	return setup_conf_to(path, c, to_log);
+}
+
+static int
+setup_conf_to(const char *path, struct conf *c, void (*report)(const char *))
+{
+	char line[1200];
 	struct conf_errors errs;
 	char *buf = NULL, dirbuf[PATH_MAX], cwd[PATH_MAX], base[PATH_MAX];
 	const char *dir;
@@ -32,18 +63,21 @@ setup_conf(const char *path, struct conf *c)
 	case FILE_OK:
 		break;
 	case FILE_TOO_LARGE:
-		fprintf(stderr, "%s:0: larger than %ld bytes\n", path,
-		    (long)HLX_CONF_MAX_BYTES);
+		snprintf(line, sizeof(line), "%s:0: larger than %ld bytes",
+		    path, (long)HLX_CONF_MAX_BYTES);
+		report(line);
 		goto out;
 	default:
-		fprintf(stderr, "%s:0: cannot read: %s\n", path,
+		snprintf(line, sizeof(line), "%s:0: cannot read: %s", path,
 		    strerror(errno));
+		report(line);
 		goto out;
 	}
 	/* Relative paths in the file are relative to the file itself. */
 	if (snprintf(dirbuf, sizeof(dirbuf), "%s", path) >=
 	    (int)sizeof(dirbuf)) {
-		fprintf(stderr, "%s:0: path too long\n", path);
+		snprintf(line, sizeof(line), "%s:0: path too long", path);
+		report(line);
 		goto out;
 	}
 	dir = dirname(dirbuf);
@@ -51,15 +85,16 @@ setup_conf(const char *path, struct conf *c)
 		if (getcwd(cwd, sizeof(cwd)) == NULL ||
 		    snprintf(base, sizeof(base), "%s/%s", cwd, dir) >=
 		    (int)sizeof(base)) {
-			fprintf(stderr, "%s:0: cannot resolve its directory\n",
-			    path);
+			snprintf(line, sizeof(line), "%s:0: cannot resolve its "
+			    "directory", path);
+			report(line);
 			goto out;
 		}
 		dir = base;
 	}
 	if (conf_parse(c, path, dir, buf, len, &errs) == -1) {
 		for (i = 0; i < errs.count; i++)
-			fprintf(stderr, "%s\n", errs.lines[i]);
+			report(errs.lines[i]);
 		goto out;
 	}
 	rc = 0;

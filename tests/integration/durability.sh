@@ -31,6 +31,8 @@ top=$(cd "$here/../.." && pwd) || exit 2
 hlx="$bindir/hlx"
 hlxd="$bindir/hlxd"
 PY=python3
+# inbound_client.py is imported by the checks: no __pycache__ in the tree.
+export PYTHONDONTWRITEBYTECODE=1
 [ -x /usr/bin/python3 ] && PY=/usr/bin/python3
 client="$here/inbound_client.py"
 n=0
@@ -116,6 +118,7 @@ starts=0
 start() {
 	starts=$((starts + 1))
 	log=$tmp/hlxd.$starts.log
+	: >"$log"
 	"$@" "$hlxd" -c "$conf" -f 2>"$log" &
 	pid=$!
 	i=0
