@@ -408,4 +408,13 @@ int	store_outbox_route(struct store *, int64_t id, const char *case_id,
 	    size_t len, time_t now, struct store_err *);
 /* Delivery attempts to each peer: last success and error (metrics). */
 
+/* Peers whose Capabilities are unknown or a day old: at most max. */
+int	store_caps_due(struct store *, time_t now, size_t max,
+	    struct store_delivery **out, size_t *n, struct store_err *);
+/* What a peer's Capabilities said (versions space-separated); ok = 0
+ * records a failed fetch, tried again in an hour. */
+int	store_caps_set(struct store *, const char *peer, int ok,
+	    const char *versions, int64_t max_bytes, int64_t max_items,
+	    time_t now, struct store_err *);
+
 #endif /* HLX_STORE_H */

@@ -43,6 +43,7 @@ struct transfer {
 	char			 why[CURL_ERROR_SIZE];
 	char			 url[HLX_URL_MAX + 32];
 	time_t			 started;
+	int			 caps;		/* a Capabilities fetch */
 	struct transfer		*next;
 };
 
@@ -173,7 +174,7 @@ transfer_free(struct transfer *t)
 }
 
 static int
-start(struct delivery *dl, struct store_delivery *d)
+start(struct delivery *dl, struct store_delivery *d, int caps)
 {
 	const struct conf *c = dl->conf;
 	struct transfer *t = calloc(1, sizeof(*t));
@@ -186,7 +187,9 @@ start(struct delivery *dl, struct store_delivery *d)
 	d->body = NULL;		/* the transfer owns it now */
 	t->retry_after = -1;
 	t->started = time(NULL);
-	snprintf(t->url, sizeof(t->url), "%s/hlx/1/messages", t->d.url);
+	t->caps = caps;
+	snprintf(t->url, sizeof(t->url), "%s/hlx/1/%s", t->d.url, caps ?
+	    "capabilities" : "messages");
 	if ((t->easy = e = curl_easy_init()) == NULL)
 		goto fail;
 	t->headers = curl_slist_append(NULL, "Content-Type: application/xml");
@@ -198,9 +201,10 @@ start(struct delivery *dl, struct store_delivery *d)
 	    curl_easy_setopt(e, CURLOPT_HTTP_VERSION,
 	    CURL_HTTP_VERSION_1_1) != CURLE_OK ||
 	    curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L) != CURLE_OK ||
-	    curl_easy_setopt(e, CURLOPT_POSTFIELDS, t->d.body) != CURLE_OK ||
+	    (caps ? curl_easy_setopt(e, CURLOPT_HTTPGET, 1L) :
+	    curl_easy_setopt(e, CURLOPT_POSTFIELDS, t->d.body)) != CURLE_OK ||
 	    curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE,
-	    (curl_off_t)t->d.len) != CURLE_OK ||
+	    caps ? (curl_off_t)-1 : (curl_off_t)t->d.len) != CURLE_OK ||
 	    curl_easy_setopt(e, CURLOPT_HTTPHEADER, t->headers) != CURLE_OK ||
 	    curl_easy_setopt(e, CURLOPT_SSLCERT, c->tls_cert) != CURLE_OK ||
 	    curl_easy_setopt(e, CURLOPT_SSLKEY, c->tls_key) != CURLE_OK ||
@@ -247,6 +251,46 @@ start(struct delivery *dl, struct store_delivery *d)
 fail:
 	transfer_free(t);
 	return -1;
+}
+
+/* A peer's Capabilities (protocol.md §4): its versions and limits. */
+static void
+finish_caps(struct delivery *dl, struct transfer *t, CURLcode res)
+{
+	struct store_err err;
+	struct message *m = NULL;
+	struct msg_err merr;
+	char versions[256] = "";
+	long status = 0;
+	size_t i;
+	int ok;
+
+	curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &status);
+	ok = res == CURLE_OK && status == 200 && message_parse(dl->schema,
+	    t->answer, t->len, DELIVERY_ANSWER_MAX, &m, &merr) == 0 &&
+	    m->type == BODY_CAPABILITIES &&
+	    strcmp(m->u.capabilities.hotline_id, t->d.peer) == 0;
+	if (ok)
+		for (i = 0; i < m->u.capabilities.nversions; i++)
+			snprintf(versions + strlen(versions), sizeof(versions) -
+			    strlen(versions), "%s%s", i == 0 ? "" : " ",
+			    m->u.capabilities.versions[i]);
+	if (store_begin(dl->st, &err) == -1 ||
+	    store_caps_set(dl->st, t->d.peer, ok, versions, ok ?
+	    (int64_t)m->u.capabilities.max_message_bytes : 0, ok ?
+	    (int64_t)m->u.capabilities.max_items : 0, time(NULL), &err) ==
+	    -1 || store_commit(dl->st, &err) == -1)
+		store_rollback(dl->st);
+	if (ok)
+		log_info("event=capabilities peer=%s versions=\"%s\" "
+		    "max_message_bytes=%llu", t->d.peer, versions,
+		    (unsigned long long)m->u.capabilities.max_message_bytes);
+	else
+		log_warnx("event=capabilities_failed peer=%s status=%ld "
+		    "reason=\"%s\"", t->d.peer, status, res != CURLE_OK ?
+		    (t->why[0] != '\0' ? t->why : curl_easy_strerror(res)) :
+		    "no valid Capabilities");
+	message_free(m);
 }
 
 static void
@@ -364,17 +408,29 @@ fill(struct delivery *dl)
 		return;
 	for (t = dl->inflight; t != NULL && nb < DELIVERY_INFLIGHT_MAX;
 	    t = t->next)
-		busy[nb++] = t->d.id;
+		if (!t->caps)
+			busy[nb++] = t->d.id;
 	if (store_outbox_due(dl->st, time(NULL), DELIVERY_INFLIGHT_MAX -
 	    dl->ninflight, busy, nb, &v, &n, &err) == -1) {
 		log_warnx("event=store_failed reason=\"%s\"", err.msg);
 		return;
 	}
 	for (i = 0; i < n; i++)
-		if (start(dl, &v[i]) == -1)
+		if (start(dl, &v[i], 0) == -1)
 			log_warnx("event=delivery_failed message_id=%s "
 			    "reason=\"cannot start a transfer\"",
 			    v[i].message_id);
+	store_delivery_free(v, n);
+	/* Capabilities on first contact and daily, one fetch per peer. */
+	if (store_caps_due(dl->st, time(NULL), 16, &v, &n, &err) == -1)
+		return;
+	for (i = 0; i < n; i++) {
+		for (t = dl->inflight; t != NULL; t = t->next)
+			if (t->caps && strcmp(t->d.peer, v[i].peer) == 0)
+				break;
+		if (t == NULL && v[i].pins[0] != '\0')
+			start(dl, &v[i], 1);
+	}
 	store_delivery_free(v, n);
 }
 
@@ -400,7 +456,10 @@ run(void *arg)
 			curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE,
 			    (char **)&t);
 			curl_multi_remove_handle(dl->multi, msg->easy_handle);
-			finish(dl, t, msg->data.result);
+			if (t->caps)
+				finish_caps(dl, t, msg->data.result);
+			else
+				finish(dl, t, msg->data.result);
 			for (pp = &dl->inflight; *pp != NULL; pp = &(*pp)->next)
 				if (*pp == t) {
 					*pp = t->next;

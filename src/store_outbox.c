@@ -555,3 +555,71 @@ store_outbox_route(struct store *st, int64_t id, const char *case_id,
 	return store_audit(st, AUDIT_MESSAGE_STORED, peer, case_id, message_id,
 	    NULL, "routed: a route appeared", err);
 }
+
+int
+store_caps_due(struct store *st, time_t now, size_t max,
+    struct store_delivery **out, size_t *n, struct store_err *err)
+{
+	struct store_delivery *v;
+	sqlite3_stmt *s, *p;
+	size_t i;
+	int rc;
+
+	*out = NULL;
+	*n = 0;
+	if ((v = calloc(max, sizeof(*v))) == NULL)
+		return store_set_err(err, STORE_FAIL, "out of memory");
+	/* Daily (protocol.md §4); a failed fetch is retried after an hour
+	 * (store_caps_set moves cap_fetched_at back accordingly). */
+	if ((s = store_stmt(st, err, "SELECT id, url FROM peer WHERE "
+	    "enabled = 1 AND removed_at IS NULL AND (cap_fetched_at IS NULL "
+	    "OR cap_fetched_at <= ?) ORDER BY id LIMIT ?", "ii",
+	    (int64_t)(now - 86400), (int64_t)max)) == NULL) {
+		free(v);
+		return -1;
+	}
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		struct store_delivery *d = &v[(*n)++];
+
+		snprintf(d->peer, sizeof(d->peer), "%s",
+		    sqlite3_column_text(s, 0));
+		snprintf(d->url, sizeof(d->url), "%s", sqlite3_column_text(s, 1));
+		snprintf(d->type, sizeof(d->type), "Capabilities");
+	}
+	sqlite3_finalize(s);
+	if (rc != SQLITE_DONE) {
+		free(v);
+		*n = 0;
+		return store_fail(st, err, rc, "read peers");
+	}
+	for (i = 0; i < *n; i++) {
+		if ((p = store_stmt(st, err, "SELECT group_concat(pin, ';') "
+		    "FROM pin WHERE peer = ? AND retired_at IS NULL", "s",
+		    v[i].peer)) == NULL) {
+			free(v);
+			*n = 0;
+			return -1;
+		}
+		if (sqlite3_step(p) == SQLITE_ROW &&
+		    sqlite3_column_text(p, 0) != NULL)
+			snprintf(v[i].pins, sizeof(v[i].pins), "%s",
+			    sqlite3_column_text(p, 0));
+		sqlite3_finalize(p);
+	}
+	*out = v;
+	return 0;
+}
+
+int
+store_caps_set(struct store *st, const char *peer, int ok,
+    const char *versions, int64_t max_bytes, int64_t max_items, time_t now,
+    struct store_err *err)
+{
+	if (!ok)
+		return store_exec(st, err, "UPDATE peer SET cap_fetched_at = ? "
+		    "WHERE id = ?", "is", (int64_t)(now - 86400 + 3600), peer);
+	return store_exec(st, err, "UPDATE peer SET cap_versions = ?, "
+	    "cap_max_bytes = ?, cap_max_items = ?, cap_fetched_at = ? WHERE "
+	    "id = ?", "siiis", versions, max_bytes, max_items, (int64_t)now,
+	    peer);
+}
