@@ -417,4 +417,10 @@ int	store_caps_set(struct store *, const char *peer, int ok,
 	    const char *versions, int64_t max_bytes, int64_t max_items,
 	    time_t now, struct store_err *);
 
+/* For the metrics: undelivered messages by peer ("-" unroutable) and
+ * state, through outbox(); hand-offs past their deadline in *overdue. */
+int	store_gauges(struct store *, time_t now,
+	    void (*outbox)(const char *peer, const char *state, int64_t n,
+	    void *), int64_t *overdue, void *arg, struct store_err *);
+
 #endif /* HLX_STORE_H */

@@ -145,14 +145,60 @@ check_disk(struct hlxd *d)
 }
 
 static void
+gauge_outbox(const char *peer, const char *state, int64_t n, void *arg)
+{
+	(void)arg;
+	metrics_gauge_set("hlx_outbox_messages", "peer", peer, "state", state,
+	    (double)n);
+}
+
+/* The gauges of operations.md §2, from the store. */
+static void
+update_gauges(struct hlxd *d)
+{
+	struct store_peer_list l;
+	struct store_err err;
+	int64_t overdue = 0;
+	time_t first;
+	size_t i, k;
+
+	metrics_gauge_reset("hlx_outbox_messages");
+	if (store_gauges(d->st, time(NULL), gauge_outbox, &overdue, d,
+	    &err) == 0) {
+		metrics_gauge_reset("hlx_handoffs_overdue");
+		metrics_gauge_set("hlx_handoffs_overdue", NULL, NULL, NULL,
+		    NULL, (double)overdue);
+	}
+	if (store_peer_list(d->st, NULL, &l, &err) == -1)
+		return;
+	metrics_gauge_reset("hlx_peer_cert_expiry_timestamp_seconds");
+	for (i = 0; i < l.n; i++) {
+		first = 0;
+		for (k = 0; k < l.peers[i].npins; k++)
+			if (l.peers[i].pins[k].retired_at == 0 &&
+			    l.peers[i].pins[k].not_after != 0 && (first == 0 ||
+			    l.peers[i].pins[k].not_after < first))
+				first = l.peers[i].pins[k].not_after;
+		if (first != 0)
+			metrics_gauge_set(
+			    "hlx_peer_cert_expiry_timestamp_seconds", "peer",
+			    l.peers[i].id, NULL, NULL, (double)first);
+	}
+	store_peer_list_free(&l);
+}
+
+static void
 on_tick(evutil_socket_t fd, short what, void *arg)
 {
 	struct hlxd *d = arg;
+	static unsigned ticks;
 
 	(void)fd;
 	(void)what;
 	reload_peers(d, 0);
 	check_disk(d);
+	if (ticks++ % 2 == 0)
+		update_gauges(d);
 }
 
 /* Per-peer token bucket: rate_limit a second, a burst of two seconds. */

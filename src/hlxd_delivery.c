@@ -327,11 +327,18 @@ finish(struct delivery *dl, struct transfer *t, CURLcode res)
 			rnd = (unsigned)a.finished_at;
 		wait = outcome_backoff((unsigned)t->d.attempts + 1,
 		    (long)c->backoff_min, (long)c->backoff_max, ra, rnd);
-		a.next_attempt_at = a.finished_at + wait;
+		/* Times are whole seconds and the outbox is polled each
+		 * second: one more makes sure at least `wait` passes. */
+		a.next_attempt_at = a.finished_at + wait + 1;
 		/* After max_age nothing is dropped: it is dead, for an
-		 * operator, with what came back last. */
-		if (a.next_attempt_at - t->d.created_at > (time_t)c->max_age)
+		 * operator, with what came back last; the last attempt is
+		 * made when max_age is reached, not skipped. */
+		if (a.finished_at - t->d.created_at >= (time_t)c->max_age)
 			a.outcome = "dead";
+		else if (a.next_attempt_at > t->d.created_at +
+		    (time_t)c->max_age)
+			a.next_attempt_at = t->d.created_at +
+			    (time_t)c->max_age;
 	}
 	if (cert) {
 		metrics_fault(t->d.peer, "certificate");

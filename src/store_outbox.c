@@ -308,9 +308,10 @@ store_outbox_retry(struct store *st, const char *id, struct store_err *err)
 	if (strcmp(state, "dead") != 0)
 		return store_set_err(err, STORE_REFUSED, "message %s is %s; "
 		    "only a dead message is retried", id, state);
+	/* A retried message gets a new max_age from now. */
 	if (store_exec(st, err, "UPDATE outbox SET state = 'queued', "
-	    "next_attempt_at = ? WHERE id = ?", "ii", (int64_t)time(NULL),
-	    row) == -1)
+	    "next_attempt_at = ?, created_at = ? WHERE id = ?", "iii",
+	    (int64_t)time(NULL), (int64_t)time(NULL), row) == -1)
 		return -1;
 	return store_audit(st, AUDIT_MESSAGE_STORED, peer[0] ? peer : NULL,
 	    hcase, msgid[0] ? msgid : NULL, NULL, "retried by an operator: "
@@ -542,10 +543,11 @@ store_outbox_route(struct store *st, int64_t id, const char *case_id,
     const char *peer, const char *message_id, const char *body, size_t len,
     time_t now, struct store_err *err)
 {
+	/* Its age (max_age) counts from when it could first be sent. */
 	if (store_exec(st, err, "UPDATE outbox SET message_id = ?, peer = ?, "
-	    "body = ?, state = 'queued', next_attempt_at = ? WHERE id = ? AND "
-	    "state = 'unroutable'", "ssbii", message_id, peer,
-	    (const void *)body, len, (int64_t)now, id) == -1 ||
+	    "body = ?, state = 'queued', next_attempt_at = ?, created_at = ? "
+	    "WHERE id = ? AND state = 'unroutable'", "ssbiii", message_id, peer,
+	    (const void *)body, len, (int64_t)now, (int64_t)now, id) == -1 ||
 	    store_exec(st, err, "UPDATE hcase SET partner = ? WHERE id = "
 	    "(SELECT hcase FROM outbox WHERE id = ?)", "si", peer, id) == -1 ||
 	    store_exec(st, err, "INSERT OR IGNORE INTO case_version (hcase, "
@@ -622,4 +624,40 @@ store_caps_set(struct store *st, const char *peer, int ok,
 	    "cap_max_bytes = ?, cap_max_items = ?, cap_fetched_at = ? WHERE "
 	    "id = ?", "siiis", versions, max_bytes, max_items, (int64_t)now,
 	    peer);
+}
+
+int
+store_gauges(struct store *st, time_t now,
+    void (*outbox)(const char *peer, const char *state, int64_t n, void *),
+    int64_t *overdue, void *arg, struct store_err *err)
+{
+	char ts[32];
+	sqlite3_stmt *s;
+	int rc;
+
+	if ((s = store_stmt(st, err, "SELECT coalesce(peer, '-'), state, "
+	    "count(*) FROM outbox WHERE state IN ('queued', 'retrying', 'dead', "
+	    "'unroutable') GROUP BY 1, 2", NULL)) == NULL)
+		return -1;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW)
+		outbox((const char *)sqlite3_column_text(s, 0),
+		    (const char *)sqlite3_column_text(s, 1),
+		    sqlite3_column_int64(s, 2), arg);
+	sqlite3_finalize(s);
+	if (rc != SQLITE_DONE)
+		return store_fail(st, err, rc, "count the outbox");
+	if (type_timestamp_format(now, ts, sizeof(ts)) == -1)
+		return store_set_err(err, STORE_FAIL, "time");
+	/* Overdue: not acknowledged (nor withdrawn) past its deadline
+	 * (timestamps of one form compare as text). */
+	if ((s = store_stmt(st, err, "SELECT count(*) FROM handoff WHERE "
+	    "state IN ('new', 'amended') AND deadline_at < ?", "s", ts)) ==
+	    NULL)
+		return -1;
+	rc = sqlite3_step(s);
+	*overdue = rc == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0;
+	sqlite3_finalize(s);
+	if (rc != SQLITE_ROW)
+		return store_fail(st, err, rc, "count overdue hand-offs");
+	return 0;
 }

@@ -283,7 +283,9 @@ cond "(1) SIGTERM -> exit 0" '[ "$stoprc" = 0 ]' "exit $stoprc"
 cond "(2) PRAGMA journal_mode is wal" '[ "$(sq "$db" "PRAGMA journal_mode")" = wal ]'
 
 trace=$tmp/trace
-if ! start strace -f -yy -qq -o "$trace" -e trace=fsync,fdatasync,rename,renameat,renameat2,write,writev,pwrite64,sendmsg,sendto,read,readv,recvfrom,recvmsg; then
+# LeakSanitizer cannot work under ptrace (an ASan build exits 1 at the
+# end): under strace, leaks are left to the other suites.
+if ! start env ASAN_OPTIONS="${ASAN_OPTIONS:-}:detect_leaks=0" strace -f -yy -qq -o "$trace" -e trace=fsync,fdatasync,rename,renameat,renameat2,write,writev,pwrite64,sendmsg,sendto,read,readv,recvfrom,recvmsg; then
 	notok "(2) hlxd starts under strace" "$(tail -3 "$log" | tr '\n' '|')"
 	finish
 fi

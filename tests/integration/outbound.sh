@@ -19,7 +19,7 @@
 # 1-2 s) and every wait is bounded.  Synthetic data only.  One TAP line a
 # check.
 #
-# shellcheck disable=SC2016,SC2317,SC2034
+# shellcheck disable=SC2016,SC2317,SC2034,SC2015,SC2030,SC2031,SC2012
 set -u
 
 bindir=$(cd "${1:-bin}" && pwd) || exit 2
@@ -457,7 +457,7 @@ scenario() {
 	check "$sname: every attempt sent the same bytes (those stored) and MessageId" \
 	    "$(q same "$tmp/sum.json" "$mid" "$satt" "$(stored_hex "$mid")")"
 	if [ $# -ge 7 ]; then
-		check "$sname: retries waited $5..$6 s ($7, the partner's clock)" \
+		check "$sname: back-off: each retry came $5..$6 s after $([ "$7" = answer ] && echo "the answer before" || echo "the attempt before started") (the partner's clock)" \
 		    "$(q spacing "$tmp/sum.json" "$5" "$6" "$7")"
 	fi
 }
@@ -687,9 +687,10 @@ sleep 1.5
 h outbox list --state unroutable --json
 check "unroutable: outbox list --state unroutable shows it (and it stays there)" "$(
     [ "$rc" -eq 0 ] && [ "$(j "$tmp/out" '[r["case"] for r in j] == ["CF-OUT-de"]')" = true ] || outs)"
-check "unroutable: hlx_outbox_messages counts it" "$(
-    curl -s "http://127.0.0.1:$aport/metrics" | grep '^hlx_outbox_messages{' | grep -q 'unroutable' ||
-    echo "no hlx_outbox_messages line with state unroutable")"
+check "unroutable: /metrics hlx_outbox_messages counts it (state=\"unroutable\")" "$(
+    curl -s "http://127.0.0.1:$aport/metrics" >"$tmp/metrics.txt"
+    grep '^hlx_outbox_messages{' "$tmp/metrics.txt" | grep -q 'state="unroutable"' ||
+    echo "no hlx_outbox_messages sample with state=\"unroutable\"; its samples: $(grep '^hlx_outbox_messages' "$tmp/metrics.txt" | tr '\n' ' ')")"
 if ! fstart "$delog" 0 hotline-de.example "$certs/hotline-de.example.crt" \
     "$certs/hotline-de.example.key" accept DE; then
 	echo "Bail out! the DE fake did not start"
@@ -714,7 +715,7 @@ de_mid=$(j "$tmp/list.json" '[r["message_id"] for r in j if r["case"] == "CF-OUT
 summary "$delog" "$de_mid"
 check "unroutable: the DE partner got it once, addressed to hotline-de.example" "$(
     [ "$(j "$tmp/sum.json" 'j["posts"] == 1 and j["recipients"] == ["hotline-de.example"]')" = true ] ||
-    echo "$(cat "$tmp/sum.json")")"
+    cat "$tmp/sum.json")"
 submit "$tmp/de.json"
 check "unroutable, routed since: the same record again prints its new route" "$(
     [ "$rc" -eq 0 ] && [ "$line" = "CF-OUT-de $de_mid hotline-de.example" ] || outs)"
@@ -734,7 +735,7 @@ fi
 summary "$delog" "$mid"
 check "default route: the DE partner got it, Recipient hotline-de.example" "$(
     [ "$(j "$tmp/sum.json" 'j["posts"] == 1 and j["recipients"] == ["hotline-de.example"]')" = true ] ||
-    echo "$(cat "$tmp/sum.json")")"
+    cat "$tmp/sum.json")"
 
 # Domestic: hosted in BE.
 q mkrec "$base" CF-OUT-be BE "$tmp/be.json"
