@@ -28,6 +28,7 @@ struct writer_job {
 	size_t		 len;
 	time_t		 now;
 	struct ingest_answer ans;	/* in: the error to audit; out */
+	int64_t		 hcase;		/* its hand-off's case, or 0 */
 	struct writer_job *next;
 };
 

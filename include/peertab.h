@@ -18,6 +18,8 @@ int		 peertab_add(struct peertab *, const char *pin, const char *id);
 /* The peer id the pin belongs to, or NULL. */
 const char	*peertab_find(const struct peertab *, const char *pin);
 size_t		 peertab_count(const struct peertab *);
+/* The same pins of the same peers (NULL is an empty table). */
+int		 peertab_equal(const struct peertab *, const struct peertab *);
 void		 peertab_free(struct peertab *);
 
 #endif /* HLX_PEERTAB_H */

@@ -27,6 +27,10 @@
 #define SERVER_HEADERS_MAX	(16 * 1024)	/* request line + headers */
 #define SERVER_HEADER_COUNT_MAX	64
 #define SERVER_URL_MAX		1024
+/* Answers a client has not read: past HIGH, no further pipelined request
+ * is parsed until it reads down to LOW (and a write deadline runs). */
+#define SERVER_OUTPUT_HIGH	(64 * 1024)
+#define SERVER_OUTPUT_LOW	(16 * 1024)
 
 struct server;
 struct server_conn;

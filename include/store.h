@@ -217,13 +217,14 @@ int	store_ingest(struct store *, const struct store_inbound *,
 int	store_handoff_written(struct store *, const struct store_handoff *,
 	    struct store_err *);
 /*
- * Writes every pending hand-off into dir (handoff_write: temp, fsync,
+ * Writes every pending hand-off (only those of the cases in only[], when
+ * only is not NULL) into dir (handoff_write: temp, fsync,
  * rename, fsync of the directory) and marks each written, each in its own
  * transaction.  -1 (with the last reason) if any could not be written:
  * those stay pending.
  */
-int	store_handoff_flush(struct store *, const char *dir, char *why,
-	    size_t whysz);
+int	store_handoff_flush(struct store *, const char *dir,
+	    const int64_t *only, size_t nonly, char *why, size_t whysz);
 /* Every pending hand-off (for the rewrite at start-up); *n of them. */
 int	store_handoff_pending(struct store *, struct store_handoff **out,
 	    size_t *n, struct store_err *);

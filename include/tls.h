@@ -18,6 +18,12 @@
 #include "conf.h"
 #include "peertab.h"
 
+/* TLS 1.2: ECDHE key exchange with AEAD ciphers only (protocol.md §1). */
+#define TLS12_CIPHERS \
+	"ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:" \
+	"ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:" \
+	"ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305"
+
 /* The server context from [tls]; NULL with a reason. */
 SSL_CTX	*tls_server_ctx(const struct conf *, char *why, size_t whysz);
 /* The table the verify callback consults; replaces (does not free) the

@@ -227,7 +227,8 @@ submit_one(struct cli *cli, struct msg_schema *schema, const char *where,
 		if (sb.domestic && !sb.same) {
 			mkdir(cli->conf.handoff_dir, 0700);
 			if (store_handoff_flush(cli->store,
-			    cli->conf.handoff_dir, why, sizeof(why)) == -1)
+			    cli->conf.handoff_dir, NULL, 0, why,
+			    sizeof(why)) == -1)
 				fprintf(stderr, "hlx: %s: the hand-off file "
 				    "waits (hlxd writes it at start-up): %s\n",
 				    where, why);

@@ -118,6 +118,12 @@ reload_peers(struct hlxd *d, int force)
 			}
 	}
 	store_peer_list_free(&l);
+	/* Every commit changes data_version; only a change of pins or peers
+	 * may flush the TLS sessions. */
+	if (!force && peertab_equal(t, d->peers)) {
+		peertab_free(t);
+		return 0;
+	}
 	tls_set_peers(d->ctx, t);
 	peertab_free(d->peers);
 	d->peers = t;
@@ -316,6 +322,18 @@ on_headers(struct server_request *r, struct server_error *e, void *arg)
 
 	memset(&a, 0, sizeof(a));
 	a.retry_after = -1;
+	/* 6's rate first here: every request of a peer counts, and its
+	 * refusals must not become a flood of audit entries. */
+	if (!rate_ok(d, r->peer)) {
+		ingest_error(&a, 429, "RATE_LIMITED", 1, "more than %u "
+		    "requests a second from %s", d->conf.rate_limit, r->peer);
+		e->status = 429;
+		e->code = a.code;
+		e->detail = a.detail;
+		e->retryable = 1;
+		e->retry_after = 1;
+		return -1;
+	}
 	if (strcmp(r->path, "/hlx/1/capabilities") == 0) {
 		if (strcmp(r->method, "GET") == 0)
 			return 0;
@@ -395,14 +413,7 @@ on_request(struct server_request *r, void *arg)
 		free(xml);
 		return;
 	}
-	/* 6: the rate (5 and the connection cap: the server) */
-	if (!rate_ok(d, r->peer)) {
-		ingest_error(&a, 429, "RATE_LIMITED", 1, "more than %u "
-		    "messages a second from %s", d->conf.rate_limit, r->peer);
-		a.retry_after = 1;
-		answer(d, r, &a, "-");
-		return;
-	}
+	/* 6: the rate was counted with the headers (on_headers). */
 	/* 19, early: no room to keep a promise */
 	if (d->low_disk || d->stopping) {
 		ingest_error(&a, 503, "UNAVAILABLE", 1, "%s", d->stopping ?
@@ -614,12 +625,10 @@ main(int argc, char *argv[])
 		rc = EX_CANTCREAT;
 		goto out;
 	}
-	if (writer_rewrite_pending(wst, &d.conf, why, sizeof(why)) == -1) {
-		log_warnx("event=start_failed reason=\"pending hand-offs: "
-		    "%s\"", why);
-		rc = EX_IOERR;
-		goto out;
-	}
+	/* One that cannot be written is logged (and stays pending, retried
+	 * with the next batch): it must not keep the gateway down. */
+	if (writer_rewrite_pending(wst, &d.conf, why, sizeof(why)) == -1)
+		log_warnx("event=handoff_pending reason=\"%s\"", why);
 	if (evthread_use_pthreads() == -1 ||
 	    (d.base = event_base_new()) == NULL) {
 		log_warnx("event=start_failed reason=\"libevent\"");

@@ -28,6 +28,7 @@
 #include "metrics.h"
 #include "outcome.h"
 #include "record.h"
+#include "tls.h"
 #include "util.h"
 
 struct transfer {
@@ -39,7 +40,6 @@ struct transfer {
 	size_t			 len;
 	int			 truncated;
 	long			 retry_after;	/* from the header; -1 */
-	int			 cert_fault;
 	char			 why[CURL_ERROR_SIZE];
 	char			 url[HLX_URL_MAX + 32];
 	time_t			 started;
@@ -60,22 +60,44 @@ struct delivery {
 
 static int ssl_index = -1;
 
+/*
+ * What the verify callback needs, owned by the SSL_CTX (freed with it):
+ * libcurl keeps a connection and its context after the transfer that made
+ * it is gone, so the callback must never reach the transfer.
+ */
+struct verify_ctx {
+	char	pins[STORE_PINS_MAX];
+	int	has_ca;
+};
+
+static void
+verify_ctx_free(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx,
+    long argl, void *argp)
+{
+	(void)parent;
+	(void)ad;
+	(void)idx;
+	(void)argl;
+	(void)argp;
+	free(ptr);
+}
+
 /* The server's certificate: its pin among the peer's, within its dates. */
 static int
 verify_cb(int preverify_ok, X509_STORE_CTX *xs)
 {
 	SSL *ssl = X509_STORE_CTX_get_ex_data(xs,
 	    SSL_get_ex_data_X509_STORE_CTX_idx());
-	struct transfer *t = ssl != NULL ? SSL_CTX_get_ex_data(
+	const struct verify_ctx *v = ssl != NULL ? SSL_CTX_get_ex_data(
 	    SSL_get_SSL_CTX(ssl), ssl_index) : NULL;
 	X509 *x = X509_STORE_CTX_get_current_cert(xs);
 	unsigned char *der = NULL;
 	char pin[CERT_PIN_LEN + 1], *p, *save = NULL, pins[STORE_PINS_MAX];
 	int len, found = 0, has_ca;
 
-	if (t == NULL)
+	if (v == NULL)
 		return 0;
-	has_ca = t->dl->conf->tls_ca != NULL;
+	has_ca = v->has_ca;
 	if (has_ca && !preverify_ok)
 		goto bad;
 	if (X509_STORE_CTX_get_error_depth(xs) > 0)
@@ -90,7 +112,7 @@ verify_cb(int preverify_ok, X509_STORE_CTX *xs)
 		goto bad;
 	}
 	OPENSSL_free(der);
-	snprintf(pins, sizeof(pins), "%s", t->d.pins);
+	snprintf(pins, sizeof(pins), "%s", v->pins);
 	for (p = strtok_r(pins, ";", &save); p != NULL;
 	    p = strtok_r(NULL, ";", &save))
 		if (strcmp(p, pin) == 0)
@@ -100,7 +122,6 @@ verify_cb(int preverify_ok, X509_STORE_CTX *xs)
 	X509_STORE_CTX_set_error(xs, X509_V_OK);
 	return 1;
 bad:
-	t->cert_fault = 1;
 	X509_STORE_CTX_set_error(xs, X509_V_ERR_CERT_REJECTED);
 	return 0;
 }
@@ -108,10 +129,22 @@ bad:
 static CURLcode
 ssl_ctx_cb(CURL *easy, void *sslctx, void *arg)
 {
+	struct transfer *t = arg;
+	struct verify_ctx *v;
+
 	(void)easy;
-	SSL_CTX_set_ex_data(sslctx, ssl_index, arg);
+	if ((v = calloc(1, sizeof(*v))) == NULL)
+		return CURLE_OUT_OF_MEMORY;
+	snprintf(v->pins, sizeof(v->pins), "%s", t->d.pins);
+	v->has_ca = t->dl->conf->tls_ca != NULL;
+	if (SSL_CTX_set_ex_data(sslctx, ssl_index, v) != 1) {
+		free(v);
+		return CURLE_OUT_OF_MEMORY;
+	}
 	SSL_CTX_set_verify(sslctx, SSL_VERIFY_PEER, verify_cb);
 	SSL_CTX_set_min_proto_version(sslctx, TLS1_2_VERSION);
+	/* A renegotiation would bring a certificate nobody checks again. */
+	SSL_CTX_set_options(sslctx, SSL_OP_NO_RENEGOTIATION);
 	return CURLE_OK;
 }
 
@@ -210,6 +243,8 @@ start(struct delivery *dl, struct store_delivery *d, int caps)
 	    curl_easy_setopt(e, CURLOPT_SSLKEY, c->tls_key) != CURLE_OK ||
 	    curl_easy_setopt(e, CURLOPT_SSLVERSION,
 	    CURL_SSLVERSION_TLSv1_2) != CURLE_OK ||
+	    curl_easy_setopt(e, CURLOPT_SSL_CIPHER_LIST, TLS12_CIPHERS) !=
+	    CURLE_OK ||
 	    curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 1L) != CURLE_OK ||
 	    curl_easy_setopt(e, CURLOPT_SSL_CTX_FUNCTION, ssl_ctx_cb) !=
 	    CURLE_OK ||
@@ -305,7 +340,7 @@ finish(struct delivery *dl, struct transfer *t, CURLcode res)
 	int cert;
 
 	curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &status);
-	cert = t->cert_fault || res == CURLE_SSL_PINNEDPUBKEYNOTMATCH ||
+	cert = res == CURLE_SSL_PINNEDPUBKEYNOTMATCH ||
 	    res == CURLE_PEER_FAILED_VERIFICATION;
 	memset(&a, 0, sizeof(a));
 	a.outcome = outcome_classify(dl->schema, t->d.message_id, t->d.type,
@@ -498,7 +533,8 @@ delivery_start(const struct conf *c, const struct msg_schema *schema,
 		return NULL;
 	}
 	if (ssl_index == -1)
-		ssl_index = SSL_CTX_get_ex_new_index(0, NULL, NULL, NULL, NULL);
+		ssl_index = SSL_CTX_get_ex_new_index(0, NULL, NULL, NULL,
+		    verify_ctx_free);
 	dl->conf = c;
 	dl->schema = schema;
 	dl->st = st;

@@ -57,7 +57,7 @@ int
 writer_rewrite_pending(struct store *st, const struct conf *c, char *why,
     size_t whysz)
 {
-	return store_handoff_flush(st, c->handoff_dir, why, whysz);
+	return store_handoff_flush(st, c->handoff_dir, NULL, 0, why, whysz);
 }
 
 static void
@@ -83,8 +83,9 @@ process(struct writer *w, struct writer_job *batch)
 	struct store_handoff ho;
 	struct store_err err;
 	struct writer_job *j;
+	int64_t cases[WRITER_BATCH_MAX];
+	size_t ncases = 0, k;
 	char why[256];
-	int referrals = 0;
 
 	if (store_begin(w->st, &err) == -1) {
 		for (j = batch; j != NULL; j = j->next)
@@ -122,6 +123,7 @@ process(struct writer *w, struct writer_job *batch)
 			free(ho.document);
 			continue;
 		}
+		j->hcase = ho.document != NULL ? ho.hcase : 0;
 		free(ho.document);	/* kept in the store as pending */
 		if (j->ans.status != 202) {
 			/* A refusal stores nothing but its audit entry. */
@@ -134,8 +136,8 @@ process(struct writer *w, struct writer_job *batch)
 			unavailable(j, "store error");
 			continue;
 		}
-		if (j->m->type == BODY_REFERRAL)
-			referrals++;
+		if (j->hcase != 0 && ncases < WRITER_BATCH_MAX)
+			cases[ncases++] = j->hcase;
 	}
 	if (store_commit(w->st, &err) == -1) {
 		log_warnx("event=commit_failed reason=\"%s\"", err.msg);
@@ -144,14 +146,17 @@ process(struct writer *w, struct writer_job *batch)
 				unavailable(j, "the commit failed");
 		return;
 	}
-	/* Every Referral's hand-off file on disk before its 202. */
-	if (referrals > 0 &&
-	    store_handoff_flush(w->st, c->handoff_dir, why, sizeof(why)) == -1)
+	/* Each Referral's hand-off file on disk before its 202: the files
+	 * of this batch only, and one per case whose write failed. */
+	for (k = 0; k < ncases; k++) {
+		if (store_handoff_flush(w->st, c->handoff_dir, &cases[k], 1,
+		    why, sizeof(why)) == 0)
+			continue;
 		for (j = batch; j != NULL; j = j->next)
-			if (j->m != NULL && j->m->type == BODY_REFERRAL &&
-			    j->ans.status == 202)
+			if (j->hcase == cases[k] && j->ans.status == 202)
 				unavailable(j, "the hand-off file could not "
 				    "be written");
+	}
 }
 
 static void *

@@ -3,6 +3,7 @@
  */
 #include <errno.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,7 +14,8 @@
 
 static const char *log_progname = "hlx";
 static int log_to_syslog;
-static enum log_level log_min = LOG_LEVEL_INFO;
+/* Set by SIGHUP on the loop thread, read by every thread. */
+static atomic_int log_min = LOG_LEVEL_INFO;
 
 static const char *const log_level_names[] = {
 	[LOG_LEVEL_DEBUG] = "debug",
@@ -27,7 +29,7 @@ log_init(const char *progname, int to_syslog, enum log_level level)
 {
 	log_progname = progname;
 	log_to_syslog = to_syslog;
-	log_min = level;
+	atomic_store(&log_min, (int)level);
 	if (to_syslog)
 		openlog(progname, LOG_PID | LOG_NDELAY, LOG_DAEMON);
 }
@@ -35,7 +37,7 @@ log_init(const char *progname, int to_syslog, enum log_level level)
 void
 log_set_level(enum log_level level)
 {
-	log_min = level;
+	atomic_store(&log_min, (int)level);
 }
 
 int
@@ -66,7 +68,7 @@ log_vemit(enum log_level level, int errnum, const char *fmt, va_list ap)
 	struct tm tm;
 	int n;
 
-	if (level < log_min)
+	if ((int)level < atomic_load(&log_min))
 		return;
 	n = vsnprintf(msg, sizeof(msg), fmt, ap);
 	if (n < 0)

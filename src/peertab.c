@@ -76,6 +76,25 @@ peertab_find(const struct peertab *t, const char *pin)
 	return r != NULL ? r->id : NULL;
 }
 
+int
+peertab_equal(const struct peertab *a, const struct peertab *b)
+{
+	size_t i;
+
+	if (peertab_count(a) != peertab_count(b))
+		return 0;
+	if (peertab_count(a) == 0)
+		return 1;
+	/* Sorted by pin on first lookup; make sure of it for both. */
+	(void)peertab_find(a, "");
+	(void)peertab_find(b, "");
+	for (i = 0; i < a->n; i++)
+		if (strcmp(a->rows[i].pin, b->rows[i].pin) != 0 ||
+		    strcmp(a->rows[i].id, b->rows[i].id) != 0)
+			return 0;
+	return 1;
+}
+
 size_t
 peertab_count(const struct peertab *t)
 {

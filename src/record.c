@@ -617,6 +617,17 @@ check_depth(struct rctx *c, json_t *v, int depth)
 	return 0;
 }
 
+/* A case number that can also name a hand-off file: no leading dot. */
+static const char *
+check_case_id(const char *s)
+{
+	const char *why = type_check_case_number(s);
+
+	if (why == NULL && s[0] == '.')
+		return "must not start with '.' (it names a hand-off file)";
+	return why;
+}
+
 static int
 referral(struct rctx *c, json_t *root, struct record *rec)
 {
@@ -630,7 +641,7 @@ referral(struct rctx *c, json_t *root, struct record *rec)
 	int v;
 
 	if (known_members(c, root, allowed) == -1 ||
-	    get_string(c, root, "case_id", 1, type_check_case_number,
+	    get_string(c, root, "case_id", 1, check_case_id,
 	    &r->caseref.number) == -1 ||
 	    get_string(c, root, "received_at", 1, type_check_timestamp,
 	    &r->received_at) == -1 ||

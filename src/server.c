@@ -70,6 +70,7 @@ struct server_conn {
 	char			 expect[32];
 	int			 busy;		/* over the connection cap */
 	int			 keepalive;
+	int			 throttled;	/* waiting for the client to read */
 	int			 clean;		/* keep the TLS session */
 	struct server_conn	*prev, *next;
 };
@@ -262,7 +263,9 @@ on_deadline(evutil_socket_t fd, short what, void *arg)
 		conn_free(c);
 		break;
 	case PH_IDLE:
-		c->clean = 1;		/* an idle keep-alive ends quietly */
+		/* An idle keep-alive ends quietly; a client that does not
+		 * read its answers is cut off. */
+		c->clean = !c->throttled;
 		conn_free(c);
 		break;
 	case PH_HEADERS:
@@ -376,8 +379,14 @@ on_header_value(http_parser *p, const char *at, size_t len)
 	}
 	switch (c->hdr) {
 	case HDR_CTYPE:
-		append(c->req->content_type, sizeof(c->req->content_type), at,
-		    len);
+		/* A value too long to keep is no media type we accept. */
+		if (strlen(c->req->content_type) + len >=
+		    sizeof(c->req->content_type))
+			snprintf(c->req->content_type,
+			    sizeof(c->req->content_type), "(too long)");
+		else
+			append(c->req->content_type,
+			    sizeof(c->req->content_type), at, len);
 		break;
 	case HDR_CENC:
 		c->req->content_encoding = 1;
@@ -541,11 +550,19 @@ static void
 conn_write(struct bufferevent *bev, void *arg)
 {
 	struct server_conn *c = arg;
+	size_t out = evbuffer_get_length(bufferevent_get_output(bev));
 
-	if (c->phase == PH_CLOSING &&
-	    evbuffer_get_length(bufferevent_get_output(bev)) == 0) {
+	if (c->phase == PH_CLOSING && out == 0) {
 		c->clean = 1;
 		conn_free(c);
+		return;
+	}
+	if (c->throttled && out <= SERVER_OUTPUT_LOW) {
+		c->throttled = 0;
+		bufferevent_setwatermark(bev, EV_WRITE, 0, 0);
+		bufferevent_enable(bev, EV_READ);
+		arm(c, &c->srv->header_tv);
+		event_active(c->resume, 0, 0);
 	}
 }
 
@@ -607,6 +624,16 @@ server_reply(struct server_request *r, int status, const char *content_type,
 	}
 	c->phase = PH_IDLE;
 	arm(c, &c->srv->header_tv);
+	/* A client that pipelines requests without reading the answers
+	 * would make us buffer them all: wait until it reads. */
+	if (evbuffer_get_length(bufferevent_get_output(c->bev)) >
+	    SERVER_OUTPUT_HIGH) {
+		c->throttled = 1;
+		bufferevent_disable(c->bev, EV_READ);
+		bufferevent_setwatermark(c->bev, EV_WRITE, SERVER_OUTPUT_LOW,
+		    0);
+		return;
+	}
 	/* Not from here: we may be inside the parser's callback. */
 	event_active(c->resume, 0, 0);
 }
@@ -630,13 +657,14 @@ on_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
 		inet_ntop(AF_INET6, &((struct sockaddr_in6 *)sa)->sin6_addr, ip,
 		    sizeof(ip));
 	ipc = ip_find(srv, ip);
-	/* Over the global cap a partner is answered 503 BUSY (check 6);
-	 * past twice the cap, or over the per-IP cap, nothing is answered
-	 * at all: the BUSY answer itself must not become the way to
-	 * exhaust us. */
+	/* Over the global cap a partner is answered 503 BUSY (check 6),
+	 * on one more connection per IP than its cap; past that, or past
+	 * twice the global cap, nothing is answered at all: the BUSY answer
+	 * itself must not become the way to exhaust us, nor one address
+	 * take the room of all the others. */
 	if (srv->nconns >= 2 * (size_t)srv->max_conns ||
-	    (srv->nconns < srv->max_conns && ipc != NULL &&
-	    ipc->n >= srv->max_per_ip)) {
+	    (ipc != NULL && ipc->n >= srv->max_per_ip +
+	    (srv->nconns >= srv->max_conns ? 1u : 0u))) {
 		log_info("event=refused ip=%s reason=\"connection cap\"", ip);
 		metrics_fault("-", "connection_cap");
 		evutil_closesocket(fd);

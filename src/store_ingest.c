@@ -359,15 +359,16 @@ ingest_followup(struct store *st, const struct store_inbound *in,
 	/* 17 */
 	if ((rc = duplicate(st, in, sha, a, err)) != 0)
 		return rc == -1 ? -1 : 0;
-	/* 18 */
-	if ((s = store_stmt(st, err, "SELECT last_version FROM case_version "
-	    "WHERE hcase = ? AND peer = ? AND direction = 'in'", "is", c.id,
-	    in->peer)) == NULL)
+	/* 18: the same version again; a late one that filled a gap is
+	 * new (protocol.md §2.2), and its state is applied by its time. */
+	if ((s = store_stmt(st, err, "SELECT count(*) FROM inbox WHERE "
+	    "hcase = ? AND peer = ? AND version = ?", "isi", c.id, in->peer,
+	    (int64_t)ref->version)) == NULL)
 		return -1;
 	if (sqlite3_step(s) == SQLITE_ROW)
 		last = sqlite3_column_int64(s, 0);
 	sqlite3_finalize(s);
-	if ((int64_t)ref->version <= last) {
+	if (last > 0) {
 		ingest_error(a, 409, "VERSION_REUSED", 0, "version %u of case "
 		    "%s was already used by %s", ref->version, ref->number,
 		    in->peer);
@@ -378,9 +379,11 @@ ingest_followup(struct store *st, const struct store_inbound *in,
 	if (store_exec(st, err, "INSERT INTO case_version (hcase, peer, "
 	    "direction, last_version, gaps) VALUES (?, ?, 'in', ?, ?) "
 	    "ON CONFLICT (hcase, peer, direction) DO UPDATE SET "
-	    "gaps = gaps + (excluded.last_version - last_version - 1), "
-	    "last_version = excluded.last_version", "isii", c.id, in->peer,
-	    (int64_t)ref->version, (int64_t)(ref->version - 1)) == -1 ||
+	    "gaps = gaps + CASE WHEN excluded.last_version > last_version "
+	    "THEN excluded.last_version - last_version - 1 ELSE -1 END, "
+	    "last_version = max(last_version, excluded.last_version)", "isii",
+	    c.id, in->peer, (int64_t)ref->version,
+	    (int64_t)(ref->version - 1)) == -1 ||
 	    store_exec(st, err, "INSERT INTO inbox (peer, message_id, hcase, "
 	    "type, version, body, body_sha256, received_at, test) VALUES "
 	    "(?, ?, ?, ?, ?, ?, ?, ?, ?)", "ssisibssi", in->peer,
@@ -555,12 +558,12 @@ store_inbox_list_free(struct store_inbox_list *l)
 }
 
 int
-store_handoff_flush(struct store *st, const char *dir, char *why,
-    size_t whysz)
+store_handoff_flush(struct store *st, const char *dir, const int64_t *only,
+    size_t nonly, char *why, size_t whysz)
 {
 	struct store_handoff *v = NULL;
 	struct store_err err;
-	size_t n = 0, i;
+	size_t n = 0, i, k;
 	int rc = 0;
 
 	if (store_handoff_pending(st, &v, &n, &err) == -1) {
@@ -568,6 +571,12 @@ store_handoff_flush(struct store *st, const char *dir, char *why,
 		return -1;
 	}
 	for (i = 0; i < n; i++) {
+		/* One case's failing file must not hold back the others. */
+		for (k = 0; only != NULL && k < nonly; k++)
+			if (only[k] == v[i].hcase)
+				break;
+		if (only != NULL && k == nonly)
+			continue;
 		if (handoff_write(dir, v[i].case_id, v[i].document, v[i].len,
 		    why, whysz) == -1) {
 			log_warnx("event=handoff_failed case=%s reason=\"%s\"",

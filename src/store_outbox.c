@@ -445,11 +445,13 @@ store_outbox_attempted(struct store *st, const struct store_delivery *d,
 	    (const void *)(a->answer != NULL ? a->answer : ""),
 	    a->answer_len) == -1)
 		return -1;
-	/* A message an operator cancelled meanwhile stays cancelled. */
+	/* A message an operator cancelled while it was in flight stays
+	 * cancelled -- unless it got there: then the truth is "delivered". */
 	if (store_exec(st, err, "UPDATE outbox SET state = ?, attempts = "
 	    "attempts + 1, next_attempt_at = ?, last_status = ?, last_code = "
-	    "?, last_detail = ?, delivered_at = ? WHERE id = ? AND state IN "
-	    "('queued', 'retrying')", "siissti", state,
+	    "?, last_detail = ?, delivered_at = ? WHERE id = ? AND (state IN "
+	    "('queued', 'retrying') OR (state = 'cancelled' AND ?1 = "
+	    "'delivered'))", "siissti", state,
 	    (int64_t)a->next_attempt_at, (int64_t)a->http_status, a->code,
 	    a->detail, strcmp(state, "delivered") == 0 ? a->finished_at :
 	    (time_t)0, d->id) == -1)

@@ -21,12 +21,6 @@
 #include "file.h"
 #include "tls.h"
 
-/* TLS 1.2: ECDHE key exchange with AEAD ciphers only (protocol.md §1). */
-#define TLS12_CIPHERS \
-	"ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:" \
-	"ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:" \
-	"ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305"
-
 static int tls_peers_index = -1;
 static int tls_ca_index = -1;
 static unsigned tls_generation;
