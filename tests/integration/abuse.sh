@@ -104,7 +104,10 @@ except OSError:
 PYEOF
 peak=$(sed -n 's/.*peak_kb \([0-9]*\).*/\1/p' "$tmp/flood")
 sent=$(sed -n 's/^sent \([0-9]*\).*/\1/p' "$tmp/flood")
-if [ -n "$peak" ] && [ -n "$before" ] && [ $((peak - before)) -lt 20000 ]; then
+if grep -q AddressSanitizer "$hlxd"; then
+	# ASan keeps freed memory in quarantine (256 MB): RSS says nothing.
+	ok "pipelined requests never read: memory not measured # SKIP ASan build"
+elif [ -n "$peak" ] && [ -n "$before" ] && [ $((peak - before)) -lt 20000 ]; then
 	ok "pipelined requests never read ($sent bytes sent): memory grew $((peak - before)) kB (< 20 MB)"
 else
 	notok "pipelined requests never read: memory stays bounded" "before=$before peak=$peak; $(tr '\n' ' ' <"$tmp/flood")"
