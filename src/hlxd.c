@@ -197,14 +197,12 @@ static void
 on_tick(evutil_socket_t fd, short what, void *arg)
 {
 	struct hlxd *d = arg;
-	static unsigned ticks;
 
 	(void)fd;
 	(void)what;
 	reload_peers(d, 0);
 	check_disk(d);
-	if (ticks++ % 2 == 0)
-		update_gauges(d);
+	update_gauges(d);
 }
 
 /* Per-peer token bucket: rate_limit a second, a burst of two seconds. */

@@ -687,8 +687,13 @@ sleep 1.5
 h outbox list --state unroutable --json
 check "unroutable: outbox list --state unroutable shows it (and it stays there)" "$(
     [ "$rc" -eq 0 ] && [ "$(j "$tmp/out" '[r["case"] for r in j] == ["CF-OUT-de"]')" = true ] || outs)"
+# The gauges are refreshed every second: allow a few.
+for _ in 1 2 3 4 5 6 7 8 9 10; do
+	curl -s "http://127.0.0.1:$aport/metrics" >"$tmp/metrics.txt"
+	grep '^hlx_outbox_messages{' "$tmp/metrics.txt" | grep -q 'state="unroutable"' && break
+	sleep 0.5
+done
 check "unroutable: /metrics hlx_outbox_messages counts it (state=\"unroutable\")" "$(
-    curl -s "http://127.0.0.1:$aport/metrics" >"$tmp/metrics.txt"
     grep '^hlx_outbox_messages{' "$tmp/metrics.txt" | grep -q 'state="unroutable"' ||
     echo "no hlx_outbox_messages sample with state=\"unroutable\"; its samples: $(grep '^hlx_outbox_messages' "$tmp/metrics.txt" | tr '\n' ' ')")"
 if ! fstart "$delog" 0 hotline-de.example "$certs/hotline-de.example.crt" \
