@@ -28,6 +28,7 @@
 #include "arena.h"
 #include "audit.h"
 #include "cert.h"
+#include "conf.h"
 #include "ingest.h"
 
 #define STORE_SCHEMA_VERSION	1
@@ -192,6 +193,7 @@ struct store_inbound {
 	time_t		 now;
 	const char	*case_prefix;	/* [hotline] case_prefix */
 	const unsigned	*deadlines;	/* [handoff] deadline_* by severity */
+	const struct conf *conf;	/* our countries (receive_for) */
 };
 
 /* A hand-off file to write after the commit (file_state pending). */
@@ -403,10 +405,13 @@ struct store_waiting {
 int	store_outbox_waiting(struct store *, size_t max,
 	    struct store_waiting **out, size_t *n, struct store_err *);
 void	store_waiting_free(struct store_waiting *, size_t n);
+/* The version the waiting message id gets when sent to peer. */
+int	store_outbox_next_version(struct store *, int64_t id, const char *peer,
+	    unsigned *version, struct store_err *);
 /* Routes a waiting message: its exact bytes, fixed now. */
 int	store_outbox_route(struct store *, int64_t id, const char *case_id,
-	    const char *peer, const char *message_id, const char *body,
-	    size_t len, time_t now, struct store_err *);
+	    const char *peer, const char *message_id, unsigned version,
+	    const char *body, size_t len, time_t now, struct store_err *);
 /* Delivery attempts to each peer: last success and error (metrics). */
 
 /* Peers whose Capabilities are unknown or a day old: at most max. */

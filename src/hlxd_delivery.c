@@ -407,6 +407,7 @@ route_waiting(struct delivery *dl)
 	struct msg_err merr;
 	char peer[80], id[40], ts[32], *xml;
 	size_t n = 0, i, len;
+	unsigned version;
 
 	if (store_outbox_waiting(dl->st, 64, &w, &n, &err) == -1)
 		return;
@@ -418,13 +419,15 @@ route_waiting(struct delivery *dl)
 		    &rerr) == -1)
 			continue;
 		xml = NULL;
-		if (util_uuid4(id, sizeof(id)) == 0 &&
+		if (store_outbox_next_version(dl->st, w[i].id, peer, &version,
+		    &err) == 0 && util_uuid4(id, sizeof(id)) == 0 &&
 		    util_now_timestamp(ts, sizeof(ts)) == 0 &&
-		    record_translate(&rec, c->hotline_id, peer, id, ts, 1) == 0 &&
+		    record_translate(&rec, c->hotline_id, peer, id, ts,
+		    version) == 0 &&
 		    message_write(rec.msg, &xml, &len, &merr) == 0) {
 			if (store_begin(dl->st, &err) == -1 ||
 			    store_outbox_route(dl->st, w[i].id, w[i].case_id,
-			    peer, id, xml, len, time(NULL), &err) == -1 ||
+			    peer, id, version, xml, len, time(NULL), &err) == -1 ||
 			    store_commit(dl->st, &err) == -1)
 				store_rollback(dl->st);
 			else

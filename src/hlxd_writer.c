@@ -110,6 +110,7 @@ process(struct writer *w, struct writer_job *batch)
 		in.len = j->len;
 		in.now = j->now;
 		in.case_prefix = c->case_prefix;
+		in.conf = c;
 		in.deadlines = (const unsigned[]){ c->deadline_low,
 		    c->deadline_medium, c->deadline_high,
 		    c->deadline_critical };
@@ -146,6 +147,17 @@ process(struct writer *w, struct writer_job *batch)
 				unavailable(j, "the commit failed");
 		return;
 	}
+	/* A Reroute may have made one of our cases a domestic hand-off:
+	 * written now (or, failing, at the next start). */
+	for (j = batch; j != NULL; j = j->next)
+		if (j->m != NULL && j->m->type == BODY_REROUTE &&
+		    j->ans.status == 202) {
+			if (store_handoff_flush(w->st, c->handoff_dir, NULL, 0,
+			    why, sizeof(why)) == -1)
+				log_warnx("event=handoff_pending reason=\"%s\"",
+				    why);
+			break;
+		}
 	/* Each Referral's hand-off file on disk before its 202: the files
 	 * of this batch only, and one per case whose write failed. */
 	for (k = 0; k < ncases; k++) {

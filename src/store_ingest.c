@@ -17,7 +17,10 @@
 
 #include <openssl/evp.h>
 
+#include <jansson.h>
+
 #include "handoff.h"
+#include "record.h"
 #include "log.h"
 #include "store_int.h"
 
@@ -321,6 +324,139 @@ role_allows(const struct message *m, int sender_is_issuer)
 	}
 }
 
+#define REROUTES_MAX	3	/* protocol.md §5 */
+
+/* A case's stored record with the hosting a Reroute gave it. */
+static char *
+rehost(const char *record, const struct msg_hosting *h)
+{
+	json_t *root = json_loads(record, 0, NULL), *host, *ips;
+	char *out = NULL;
+	size_t i;
+
+	if (root == NULL || (host = json_object()) == NULL)
+		goto out;
+	json_object_set_new(host, "country", json_string(h->country));
+	if (h->nips > 0) {
+		ips = json_array();
+		for (i = 0; i < h->nips; i++)
+			json_array_append_new(ips, json_string(h->ips[i]));
+		json_object_set_new(host, "ips", ips);
+	}
+	if (h->asn != 0)
+		json_object_set_new(host, "asn", json_integer(h->asn));
+	if (h->provider != NULL)
+		json_object_set_new(host, "provider", json_string(h->provider));
+	if (h->cdn >= 0)
+		json_object_set_new(host, "cdn", json_boolean(h->cdn));
+	json_object_set_new(host, "traced_at", json_string(h->traced_at));
+	json_object_set_new(root, "hosting", host);
+	out = json_dumps(root, JSON_COMPACT | JSON_PRESERVE_ORDER);
+out:
+	json_decref(root);
+	return out;
+}
+
+/*
+ * protocol.md §5: a Reroute of a case we referred.  The partner that
+ * rerouted leaves the case; the case goes, as a new Referral (version 1,
+ * a new MessageId), to the route of its new country -- queued here as
+ * waiting, routed and built by the delivery thread -- or becomes a
+ * domestic hand-off, or, rerouted more than REROUTES_MAX times, waits dead
+ * for an operator.
+ */
+static int
+reroute_ours(struct store *st, const struct store_inbound *in, int64_t hcase,
+    const char *case_id, struct store_err *err)
+{
+	const struct msg_hosting *h = &in->m->u.reroute.hosting;
+	struct handoff_meta meta;
+	struct record rec;
+	struct record_err rerr;
+	sqlite3_stmt *s;
+	char *record = NULL, *json = NULL, *doc = NULL, deadline[32],
+	    why[160], detail[200];
+	int64_t reroutes = 0;
+	size_t len;
+	int rc = -1;
+
+	memset(&rec, 0, sizeof(rec));
+	if ((s = store_stmt(st, err, "SELECT record, reroutes FROM hcase "
+	    "WHERE id = ?", "i", hcase)) == NULL)
+		return -1;
+	if (sqlite3_step(s) == SQLITE_ROW && sqlite3_column_text(s, 0) != NULL) {
+		record = strdup((const char *)sqlite3_column_text(s, 0));
+		reroutes = sqlite3_column_int64(s, 1) + 1;
+	}
+	sqlite3_finalize(s);
+	if (record == NULL)
+		return store_set_err(err, STORE_FAIL, "case %s has no record "
+		    "to reroute", case_id);
+	snprintf(detail, sizeof(detail), "rerouted by %s to %s (%lld)",
+	    in->peer, h->country, (long long)reroutes);
+	if ((json = rehost(record, h)) == NULL) {
+		store_set_err(err, STORE_FAIL, "out of memory");
+		goto out;
+	}
+	if (store_exec(st, err, "UPDATE hcase SET record = ?, country = ?, "
+	    "partner = NULL, partner_number = NULL, reroutes = ? WHERE id = ?",
+	    "ssii", json, h->country, reroutes, hcase) == -1 ||
+	    store_audit(st, AUDIT_CASE_STATE, in->peer, case_id,
+	    in->m->header.message_id, NULL, detail, err) == -1)
+		goto out;
+	if (reroutes > REROUTES_MAX) {
+		rc = store_exec(st, err, "INSERT INTO outbox (hcase, type, "
+		    "version, state, created_at, last_code, last_detail) VALUES "
+		    "(?, 'Referral', 1, 'dead', ?, 'REROUTED_TOO_OFTEN', ?)",
+		    "iis", hcase, (int64_t)in->now, "rerouted more than 3 "
+		    "times: an operator decides (hlx outbox retry)");
+		if (rc == 0)
+			rc = store_audit(st, AUDIT_DEAD, NULL, case_id, NULL,
+			    NULL, "rerouted more than 3 times", err);
+		goto out;
+	}
+	if (in->conf != NULL && conf_receives_for(in->conf, h->country)) {
+		/* Hosted here after all: our own case system takes it. */
+		if (record_parse(json, strlen(json), &rec, &rerr) == -1) {
+			store_set_err(err, STORE_FAIL, "case %s: %s", case_id,
+			    rerr.text);
+			goto out;
+		}
+		type_timestamp_format(handoff_deadline(in->now,
+		    rec.msg->u.referral.severity, in->deadlines), deadline,
+		    sizeof(deadline));
+		memset(&meta, 0, sizeof(meta));
+		meta.kind = "domestic";
+		meta.revision = 1;
+		meta.state = "new";
+		meta.deadline_at = deadline;
+		meta.test = rec.test;
+		if ((doc = handoff_document(case_id, &rec.msg->u.referral,
+		    rec.internal, &meta, &len, why, sizeof(why))) == NULL) {
+			store_set_err(err, STORE_FAIL, "hand-off of %s: %s",
+			    case_id, why);
+			goto out;
+		}
+		rc = store_exec(st, err, "INSERT INTO handoff (hcase, kind, "
+		    "revision, state, file_state, deadline_at, document, "
+		    "updated_at) VALUES (?, 'domestic', 1, 'new', 'pending', ?, "
+		    "?, ?) ON CONFLICT (hcase) DO UPDATE SET revision = "
+		    "revision + 1, state = 'new', file_state = 'pending', "
+		    "document = excluded.document", "issi", hcase, deadline, doc,
+		    (int64_t)in->now);
+		goto out;
+	}
+	rc = store_exec(st, err, "INSERT INTO outbox (hcase, type, version, "
+	    "state, created_at) VALUES (?, 'Referral', 1, 'unroutable', ?)",
+	    "ii", hcase, (int64_t)in->now);
+out:
+	record_free(&rec);
+	free(doc);
+	free(json);
+	free(record);
+	return rc;
+}
+
 /* Follow-up messages: the case must exist with the sender as a party. */
 static int
 ingest_followup(struct store *st, const struct store_inbound *in,
@@ -393,6 +529,9 @@ ingest_followup(struct store *st, const struct store_inbound *in,
 	    store_audit(st, AUDIT_RECEIVED, in->peer, c.our_number[0] != '\0' ?
 	    c.our_number : ref->number, in->m->header.message_id, in->pin, type,
 	    err) == -1)
+		return -1;
+	if (in->m->type == BODY_REROUTE && strcmp(c.origin, "ours") == 0 &&
+	    reroute_ours(st, in, c.id, ref->number, err) == -1)
 		return -1;
 	a->status = 202;
 	a->code = NULL;

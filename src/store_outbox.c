@@ -541,20 +541,46 @@ store_waiting_free(struct store_waiting *v, size_t n)
 }
 
 int
+store_outbox_next_version(struct store *st, int64_t id, const char *peer,
+    unsigned *version, struct store_err *err)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	/* protocol.md §2.2: per case and recipient, 1, 2, 3, ... -- a case
+	 * that comes back to an earlier recipient goes on from there. */
+	if ((s = store_stmt(st, err, "SELECT coalesce(max(v.last_version), 0) "
+	    "FROM outbox o LEFT JOIN case_version v ON v.hcase = o.hcase AND "
+	    "v.peer = ? AND v.direction = 'out' WHERE o.id = ?", "si", peer,
+	    id)) == NULL)
+		return -1;
+	rc = sqlite3_step(s);
+	*version = rc == SQLITE_ROW ? (unsigned)sqlite3_column_int64(s, 0) + 1 :
+	    1;
+	sqlite3_finalize(s);
+	if (rc != SQLITE_ROW)
+		return store_fail(st, err, rc, "number a message");
+	return 0;
+}
+
+int
 store_outbox_route(struct store *st, int64_t id, const char *case_id,
-    const char *peer, const char *message_id, const char *body, size_t len,
-    time_t now, struct store_err *err)
+    const char *peer, const char *message_id, unsigned version,
+    const char *body, size_t len, time_t now, struct store_err *err)
 {
 	/* Its age (max_age) counts from when it could first be sent. */
 	if (store_exec(st, err, "UPDATE outbox SET message_id = ?, peer = ?, "
-	    "body = ?, state = 'queued', next_attempt_at = ?, created_at = ? "
-	    "WHERE id = ? AND state = 'unroutable'", "ssbiii", message_id, peer,
-	    (const void *)body, len, (int64_t)now, (int64_t)now, id) == -1 ||
+	    "body = ?, version = ?, state = 'queued', next_attempt_at = ?, "
+	    "created_at = ? WHERE id = ? AND state = 'unroutable'", "ssbiiii",
+	    message_id, peer, (const void *)body, len, (int64_t)version,
+	    (int64_t)now, (int64_t)now, id) == -1 ||
 	    store_exec(st, err, "UPDATE hcase SET partner = ? WHERE id = "
 	    "(SELECT hcase FROM outbox WHERE id = ?)", "si", peer, id) == -1 ||
-	    store_exec(st, err, "INSERT OR IGNORE INTO case_version (hcase, "
-	    "peer, direction, last_version) SELECT hcase, ?, 'out', 1 FROM "
-	    "outbox WHERE id = ?", "si", peer, id) == -1)
+	    store_exec(st, err, "INSERT INTO case_version (hcase, peer, "
+	    "direction, last_version) SELECT hcase, ?, 'out', ? FROM outbox "
+	    "WHERE id = ? ON CONFLICT (hcase, peer, direction) DO UPDATE SET "
+	    "last_version = excluded.last_version", "sii", peer,
+	    (int64_t)version, id) == -1)
 		return -1;
 	return store_audit(st, AUDIT_MESSAGE_STORED, peer, case_id, message_id,
 	    NULL, "routed: a route appeared", err);
