@@ -337,13 +337,30 @@ store_outbox_cancel(struct store *st, const char *id, struct store_err *err)
 	    msgid[0] ? msgid : NULL, NULL, state, err);
 }
 
+/* The valid pins of peer, ';' between, into buf ("" when none). */
+static int
+peer_pins(struct store *st, const char *peer, char *buf, size_t bufsz,
+    struct store_err *err)
+{
+	sqlite3_stmt *p;
+
+	buf[0] = '\0';
+	if ((p = store_stmt(st, err, "SELECT group_concat(pin, ';') FROM pin "
+	    "WHERE peer = ? AND retired_at IS NULL", "s", peer)) == NULL)
+		return -1;
+	if (sqlite3_step(p) == SQLITE_ROW && sqlite3_column_text(p, 0) != NULL)
+		snprintf(buf, bufsz, "%s", sqlite3_column_text(p, 0));
+	sqlite3_finalize(p);
+	return 0;
+}
+
 int
 store_outbox_due(struct store *st, time_t now, size_t max,
     const int64_t *busy, size_t nbusy, struct store_delivery **out,
     size_t *n, struct store_err *err)
 {
 	struct store_delivery *v = NULL, *d;
-	sqlite3_stmt *s, *p;
+	sqlite3_stmt *s;
 	size_t i, k;
 	int rc, skip;
 
@@ -400,20 +417,13 @@ store_outbox_due(struct store *st, time_t now, size_t max,
 		*n = 0;
 		return store_fail(st, err, rc, "read the outbox");
 	}
-	for (i = 0; i < *n; i++) {
-		if ((p = store_stmt(st, err, "SELECT group_concat(pin, ';') "
-		    "FROM pin WHERE peer = ? AND retired_at IS NULL", "s",
-		    v[i].peer)) == NULL) {
+	for (i = 0; i < *n; i++)
+		if (peer_pins(st, v[i].peer, v[i].pins, sizeof(v[i].pins),
+		    err) == -1) {
 			store_delivery_free(v, *n);
 			*n = 0;
 			return -1;
 		}
-		if (sqlite3_step(p) == SQLITE_ROW &&
-		    sqlite3_column_text(p, 0) != NULL)
-			snprintf(v[i].pins, sizeof(v[i].pins), "%s",
-			    sqlite3_column_text(p, 0));
-		sqlite3_finalize(p);
-	}
 	*out = v;
 	return 0;
 }
@@ -591,7 +601,7 @@ store_caps_due(struct store *st, time_t now, size_t max,
     struct store_delivery **out, size_t *n, struct store_err *err)
 {
 	struct store_delivery *v;
-	sqlite3_stmt *s, *p;
+	sqlite3_stmt *s;
 	size_t i;
 	int rc;
 
@@ -622,20 +632,13 @@ store_caps_due(struct store *st, time_t now, size_t max,
 		*n = 0;
 		return store_fail(st, err, rc, "read peers");
 	}
-	for (i = 0; i < *n; i++) {
-		if ((p = store_stmt(st, err, "SELECT group_concat(pin, ';') "
-		    "FROM pin WHERE peer = ? AND retired_at IS NULL", "s",
-		    v[i].peer)) == NULL) {
+	for (i = 0; i < *n; i++)
+		if (peer_pins(st, v[i].peer, v[i].pins, sizeof(v[i].pins),
+		    err) == -1) {
 			free(v);
 			*n = 0;
 			return -1;
 		}
-		if (sqlite3_step(p) == SQLITE_ROW &&
-		    sqlite3_column_text(p, 0) != NULL)
-			snprintf(v[i].pins, sizeof(v[i].pins), "%s",
-			    sqlite3_column_text(p, 0));
-		sqlite3_finalize(p);
-	}
 	*out = v;
 	return 0;
 }
