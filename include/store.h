@@ -59,9 +59,10 @@ struct store;
  * who writes audit entries ("hlxd", or the Unix user).  Refuses files that
  * group or others may read or write (STORE_PERM).
  */
-/* Fills err (for callers that refuse inside a store transaction). */
-int	store_set_err_public(struct store_err *, enum store_rc,
-	    const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* Fills err and returns -1 (also for callers that refuse inside a store
+ * transaction). */
+int	store_set_err(struct store_err *, enum store_rc, const char *fmt, ...)
+	    __attribute__((format(printf, 3, 4)));
 
 int	store_open(struct store **out, const char *path, const char *key_path,
 	    const char *actor, struct store_err *err);

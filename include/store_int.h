@@ -28,8 +28,6 @@ int		 store_exec(struct store *, struct store_err *, const char *sql,
 /* Fills err from SQLite's last error on db, with what we were doing. */
 int		 store_fail(struct store *, struct store_err *, int sqlite_rc,
 		    const char *doing);
-int		 store_set_err(struct store_err *, enum store_rc,
-		    const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 /* A column as text copied into an arena (NULL stays NULL). */
 const char	*store_col_text(struct arena *, sqlite3_stmt *, int col);
 

@@ -57,28 +57,6 @@ cli_conf(struct cli *cli)
 	return 0;
 }
 
-int
-cli_store_fail(const struct store_err *err)
-{
-	fprintf(stderr, "hlx: %s\n", err->msg);
-	switch (err->rc) {
-	case STORE_OK:
-		return 0;
-	case STORE_NOTFOUND:
-	case STORE_REFUSED:
-		return EX_DATAERR;
-	case STORE_BUSY:
-		return EX_TEMPFAIL;
-	case STORE_IO:
-		return EX_IOERR;
-	case STORE_PERM:
-		return EX_NOPERM;
-	case STORE_TOO_NEW:
-	case STORE_FAIL:
-		break;
-	}
-	return EX_SOFTWARE;
-}
 
 int
 cli_store(struct cli *cli)
@@ -157,6 +135,13 @@ exit_code(const struct store_err *err)
 	default:
 		return EX_SOFTWARE;
 	}
+}
+
+int
+cli_store_fail(const struct store_err *err)
+{
+	fprintf(stderr, "hlx: %s\n", err->msg);
+	return exit_code(err);
 }
 
 int

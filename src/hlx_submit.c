@@ -100,7 +100,7 @@ do_submit(struct cli *cli, void *arg, struct store_err *err)
 	if (prev.found) {
 		if (strcmp(prev.record_sha256, sb->digest) != 0) {
 			sb->refused = 1;
-			return store_set_err_public(err, STORE_REFUSED,
+			return store_set_err(err, STORE_REFUSED,
 			    "case_id: %s was submitted before with other "
 			    "content; use hlx case amend", rec->case_id);
 		}
@@ -120,7 +120,7 @@ do_submit(struct cli *cli, void *arg, struct store_err *err)
 	in.test = rec->test;
 	in.now = now;
 	if (type_timestamp_format(now, now_ts, sizeof(now_ts)) == -1)
-		return store_set_err_public(err, STORE_FAIL, "time");
+		return store_set_err(err, STORE_FAIL, "time");
 	if (conf_receives_for(c, r->hosting.country)) {
 		/* Hosted here: no message, a hand-off for our case system,
 		 * with its internal member (it never leaves the hotline). */
@@ -137,7 +137,7 @@ do_submit(struct cli *cli, void *arg, struct store_err *err)
 		meta.test = rec->test;
 		if ((doc = handoff_document(rec->case_id, r, rec->internal,
 		    &meta, &len, why, sizeof(why))) == NULL)
-			return store_set_err_public(err, STORE_FAIL,
+			return store_set_err(err, STORE_FAIL,
 			    "hand-off of %s: %s", rec->case_id, why);
 		in.domestic = 1;
 		in.handoff_doc = doc;
@@ -155,11 +155,11 @@ do_submit(struct cli *cli, void *arg, struct store_err *err)
 			    record_translate(rec, c->hotline_id, sb->route,
 			    sb->message_id, now_ts, 1) == -1 ||
 			    message_write(rec->msg, &xml, &len, &merr) == -1)
-				return store_set_err_public(err, STORE_FAIL,
+				return store_set_err(err, STORE_FAIL,
 				    "cannot build the Referral");
 			if (message_parse(sb->schema, xml, len,
 			    c->max_message_bytes, &check, &merr) == -1) {
-				store_set_err_public(err, merr.code ==
+				store_set_err(err, merr.code ==
 				    MSG_TOO_LARGE ? STORE_REFUSED : STORE_FAIL,
 				    "the Referral does not pass its own "
 				    "checks: %s: %s", message_code_name(merr.code),

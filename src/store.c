@@ -35,19 +35,6 @@ store_set_err(struct store_err *err, enum store_rc rc, const char *fmt, ...)
 	return -1;
 }
 
-int
-store_set_err_public(struct store_err *err, enum store_rc rc,
-    const char *fmt, ...)
-{
-	va_list ap;
-
-	err->rc = rc;
-	va_start(ap, fmt);
-	vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
-	va_end(ap);
-	return -1;
-}
-
 static enum store_rc
 map_rc(int rc)
 {
