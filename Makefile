@@ -51,7 +51,7 @@ HLX_SRC	= $(wildcard src/hlx.c src/hlx_*.c)
 HLXD_SRC = $(wildcard src/hlxd.c src/hlxd_*.c)
 LIB_SRC	= $(filter-out $(HLX_SRC) $(HLXD_SRC),$(wildcard src/*.c))
 LIB_OBJ	= $(LIB_SRC:src/%.c=$(O)/obj/%.o) $(O)/obj/schema_xsd.o \
-	  $(O)/obj/store_sql.o
+	  $(O)/obj/store_sql.o $(O)/obj/store_sql_2.o
 HLX_OBJ	= $(HLX_SRC:src/%.c=$(O)/obj/%.o)
 HLXD_OBJ = $(HLXD_SRC:src/%.c=$(O)/obj/%.o)
 
@@ -86,6 +86,10 @@ $(O)/gen/schema_xsd.c: schemas/hlx-1.xsd scripts/embed.sh
 $(O)/gen/store_sql.c: schemas/store.sql scripts/embed.sh
 	@mkdir -p $(@D)
 	sh scripts/embed.sh store_sql $< > $@.tmp && mv $@.tmp $@
+
+$(O)/gen/store_sql_2.c: schemas/store-2.sql scripts/embed.sh
+	@mkdir -p $(@D)
+	sh scripts/embed.sh store_sql_2 $< > $@.tmp && mv $@.tmp $@
 
 $(O)/obj/%.o: $(O)/gen/%.c
 	@mkdir -p $(@D)

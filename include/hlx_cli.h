@@ -37,6 +37,10 @@ extern const struct cli_command cli_peer_commands[];
 extern const struct cli_command cli_admin_commands[];
 extern const struct cli_command cli_inbox_commands[];
 extern const struct cli_command cli_submit_commands[];
+extern const struct cli_command cli_case_commands[];
+extern const struct cli_command cli_stats_commands[];
+/* All of the above, NULL-terminated. */
+extern const struct cli_command *const cli_tables[];
 
 /* Prints the usage (and with code 0 the help) of the named command. */
 int	cli_usage(const char *name, int code);
@@ -81,6 +85,14 @@ enum {
 	CLI_OPT_CASE,
 	CLI_OPT_SINCE,
 	CLI_OPT_STATE,
+	CLI_OPT_YEAR,
+	CLI_OPT_AT,
+	CLI_OPT_OBSERVED_BY,
+	CLI_OPT_REASON,
+	CLI_OPT_CONTENT_URL,
+	CLI_OPT_IP,
+	CLI_OPT_PROVIDER,
+	CLI_OPT_TRACED_AT,
 };
 
 #endif /* HLX_HLX_CLI_H */

@@ -31,7 +31,7 @@
 #include "conf.h"
 #include "ingest.h"
 
-#define STORE_SCHEMA_VERSION	1
+#define STORE_SCHEMA_VERSION	2
 #define STORE_BUSY_TIMEOUT_MS	5000
 #define STORE_COUNTRIES_MAX	64	/* countries one peer serves */
 
@@ -429,5 +429,225 @@ int	store_caps_set(struct store *, const char *peer, int ok,
 int	store_gauges(struct store *, time_t now,
 	    void (*outbox)(const char *peer, const char *state, int64_t n,
 	    void *), int64_t *overdue, void *arg, struct store_err *);
+
+/* The case lifecycle (protocol.md §2.2-2.3, §5; src/store_case.c) ---- */
+
+/* A case as `hlx case` and the events see it. */
+struct store_case {
+	int64_t		 id;
+	int		 ours;			/* origin ours, else received */
+	char		 case_id[HLX_CASE_NUMBER_MAX + 1];	/* our name */
+	char		 issuer[HLX_HOTLINE_ID_MAX + 1];	/* CaseRef */
+	char		 number[HLX_CASE_NUMBER_MAX + 1];
+	char		 partner[HLX_HOTLINE_ID_MAX + 1];	/* "" none */
+	char		 partner_number[HLX_CASE_NUMBER_MAX + 1]; /* "" */
+	char		 country[3];
+	char		 received_at[HLX_TIMESTAMP_MAX + 1];
+	char		 state[32];			/* "" none yet */
+	char		 state_at[HLX_TIMESTAMP_MAX + 1];
+	char		 closed_reason[HLX_TEXT_MAX * 4 + 1];
+	int64_t		 reroutes;
+	int		 test;
+	char		 record_sha256[65];
+	/* its hand-off, when it has one */
+	char		 handoff_kind[16];		/* "" none */
+	char		 handoff_state[16];
+	char		 handoff_file[16];		/* pending, written */
+	char		 deadline_at[HLX_TIMESTAMP_MAX + 1];
+	unsigned	 revision;
+	/* its Referral to the partner */
+	int		 delivered;		/* delivered at least once */
+	int		 undelivered;		/* messages not yet delivered */
+};
+
+/* By our name for it: the case_id we submitted, or our number for a case
+ * a partner referred.  STORE_NOTFOUND when there is none. */
+int	store_case_find(struct store *, const char *self, const char *case_id,
+	    struct store_case *out, struct store_err *);
+int	store_case_get(struct store *, int64_t hcase, struct store_case *out,
+	    struct store_err *);
+/* The case's record (JSON, malloc'd; as submitted, with internal). */
+int	store_case_record(struct store *, int64_t hcase, char **out,
+	    struct store_err *);
+/* The version the next message about hcase to peer gets. */
+int	store_case_next_version(struct store *, int64_t hcase,
+	    const char *peer, unsigned *version, struct store_err *);
+
+/* A message about the case to peer, its exact bytes fixed now: queued,
+ * numbered (case_version), audited. */
+struct store_followup {
+	int64_t		 hcase;
+	const char	*case_id;
+	const char	*peer;
+	const char	*type;		/* Assessment, StatusUpdate, ... */
+	unsigned	 version;
+	const char	*message_id;
+	const char	*body;
+	size_t		 len;
+	int		 test;
+	time_t		 now;
+};
+int	store_case_queue(struct store *, const struct store_followup *,
+	    struct store_err *);
+
+/* A new record for one of our cases (hlx case amend). */
+int	store_case_set_record(struct store *, int64_t hcase,
+	    const char *record, const char *sha256, struct store_err *);
+
+/* A state in the case's history. */
+struct store_state {
+	const char	*state;
+	const char	*state_at;
+	int		 peer_sent;	/* from the other party, else ours */
+	const char	*peer;		/* sender, or recipient of ours */
+	const char	*message_id;	/* the StatusUpdate; NULL none */
+	uint32_t	 version;
+	const char	*observed_by;	/* NULL: absent */
+	const char	*reason;
+	const char	*content_urls;	/* JSON array; NULL: whole case */
+	int		 force;		/* apply whatever its time (closing) */
+	time_t		 now;
+};
+/*
+ * Records st and applies it when the state table allows it after the
+ * case's state and it is newer (lifecycle_newer); *applied says which.  A
+ * closed state closes the case (closed_reason: the reason, else
+ * "closed").  Audited when applied.
+ */
+int	store_case_state(struct store *, const struct store_case *,
+	    const struct store_state *, int *applied, struct store_err *);
+/* The hand-off acknowledged (no longer overdue); the file is not
+ * rewritten: the case system itself said so. */
+int	store_handoff_ack(struct store *, const struct store_case *, time_t now,
+	    struct store_err *);
+/*
+ * The hand-off file replaced: the next revision with state (withdrawn,
+ * amended), the items named in remove[] taken out; pending, so that the
+ * caller writes it after the commit (*ho, document malloc'd).  doc: a
+ * whole new document instead (its revision and state already set).
+ */
+int	store_handoff_revise(struct store *, const struct store_case *,
+	    const char *state, const char *const *remove, size_t nremove,
+	    const char *doc, time_t now, struct store_handoff *ho,
+	    struct store_err *);
+/* Cancels the case's undelivered messages (to peer; NULL: to anyone);
+ * *n of them. */
+int	store_case_cancel(struct store *, const struct store_case *,
+	    const char *peer, const char *why, int64_t *n, struct store_err *);
+
+/* The feed for the case system (`hlx events`): kinds below; data JSON. */
+#define EVENT_REFERRAL		"referral_received"
+#define EVENT_AMENDMENT		"amendment_received"
+#define EVENT_ASSESSMENT	"assessment_received"
+#define EVENT_STATUS		"status_received"
+#define EVENT_WITHDRAW		"withdraw_received"
+#define EVENT_REROUTE		"reroute_received"
+#define EVENT_DELIVERED		"delivered"
+#define EVENT_DEAD		"dead"
+
+/* Appends an event; data is a JSON object (text), NULL for none. */
+int	store_event(struct store *, const char *kind, int64_t hcase,
+	    const char *peer, const char *message_id, const char *data,
+	    time_t now, struct store_err *);
+
+struct store_event_row {
+	int64_t		 cursor;
+	time_t		 at;
+	const char	*kind;
+	const char	*case_id;	/* our name for it */
+	const char	*peer;
+	const char	*message_id;
+	const char	*data;		/* JSON object, or NULL */
+};
+
+struct store_event_list {
+	struct arena	*arena;
+	struct store_event_row *rows;
+	size_t		 n;
+};
+
+/* Events after cursor since (0: from the first), at most max. */
+int	store_events(struct store *, int64_t since, size_t max,
+	    struct store_event_list *out, struct store_err *);
+void	store_event_list_free(struct store_event_list *);
+
+/* The timeline of `hlx case show`: every message in and out, and the
+ * states our case system recorded without a message. */
+struct store_timeline_row {
+	time_t		 at;
+	const char	*dir;		/* in, out, local */
+	const char	*type;		/* message type, or "state" */
+	const char	*peer;
+	const char	*message_id;
+	int64_t		 version;
+	const char	*result;	/* out: outbox state; in: accepted */
+	const char	*state;		/* a StatusUpdate's or a local state */
+	const char	*state_at;
+	int		 applied;	/* -1: no state */
+	time_t		 delivered_at;
+	int64_t		 last_status;
+	const char	*last_code;
+};
+
+struct store_timeline {
+	struct arena	*arena;
+	struct store_timeline_row *rows;
+	size_t		 n;
+};
+
+int	store_case_timeline(struct store *, int64_t hcase,
+	    struct store_timeline *out, struct store_err *);
+void	store_timeline_free(struct store_timeline *);
+
+/* Statistics (operations.md §3 `hlx stats`; src/store_stats.c) ------ */
+
+/* Seconds; n 0: nothing measured (median and p90 then 0). */
+struct store_duration {
+	int64_t		 n;
+	int64_t		 median;	/* nearest rank */
+	int64_t		 p90;
+};
+
+struct store_stats_partner {
+	const char	*peer;
+	int64_t		 sent;		/* routed to it: queued .. dead */
+	int64_t		 delivered;
+	int64_t		 dead;
+	int64_t		 removals;	/* our cases it confirmed removed */
+	struct store_duration to_removal;	/* our Referral delivered ->
+						 * its content_removed StateAt */
+	struct store_duration to_lea;	/* its Referral received -> our
+					 * forwarded_to_lea StateAt */
+};
+
+struct store_stats_country {
+	const char	*country;
+	int64_t		 n;
+};
+
+struct store_stats_year {
+	int		 year;
+	int64_t		 submitted;	/* our cases */
+	int64_t		 illegal;	/* any item baseline or illegal */
+	int64_t		 domestic;	/* hosted in our own countries */
+	struct store_stats_country *abroad;	/* by country, sorted */
+	size_t		 nabroad;
+	int64_t		 received;	/* referrals from partners */
+	struct store_stats_partner *partners;	/* by peer id, sorted */
+	size_t		 npartners;
+};
+
+struct store_stats {
+	struct arena	*arena;
+	struct store_stats_year *years;		/* ascending */
+	size_t		 n;
+};
+
+/* Per calendar year (UTC) of the cases' received_at; test messages and
+ * cases are counted nowhere.  year 0: every year that has a case; else
+ * that year alone, even when empty. */
+int	store_stats(struct store *, int year, struct store_stats *out,
+	    struct store_err *);
+void	store_stats_free(struct store_stats *);
 
 #endif /* HLX_STORE_H */

@@ -28,6 +28,14 @@ int		 store_exec(struct store *, struct store_err *, const char *sql,
 /* Fills err from SQLite's last error on db, with what we were doing. */
 int		 store_fail(struct store *, struct store_err *, int sqlite_rc,
 		    const char *doing);
+/*
+ * The array v of n elements of size bytes, with room for one more: v
+ * itself while n < *cap, else a copy in the arena twice as big (*cap
+ * updated; the old one stays in the arena until it is freed).  NULL when
+ * out of memory.  Lists of rows are read this way.
+ */
+void		*store_grow(struct arena *, void *v, size_t n, size_t *cap,
+		    size_t size);
 /* A column as text copied into an arena (NULL stays NULL). */
 const char	*store_col_text(struct arena *, sqlite3_stmt *, int col);
 

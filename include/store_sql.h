@@ -1,5 +1,6 @@
 /*
- * store_sql -- schemas/store.sql, compiled into the programs by the
+ * store_sql -- schemas/store.sql (version 1) and the migrations after it
+ * (store-N.sql: version N), compiled into the programs by the
  * Makefile (scripts/embed.sh).
  */
 #ifndef HLX_STORE_SQL_H
@@ -9,5 +10,7 @@
 
 extern const char	store_sql[];
 extern const size_t	store_sql_len;
+extern const char	store_sql_2[];
+extern const size_t	store_sql_2_len;
 
 #endif /* HLX_STORE_SQL_H */

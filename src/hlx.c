@@ -20,15 +20,6 @@
 #include "log.h"
 #include "setup.h"
 
-static const struct cli_command *const tables[] = {
-	cli_message_commands,
-	cli_peer_commands,
-	cli_admin_commands,
-	cli_inbox_commands,
-	cli_submit_commands,
-};
-
-#define NTABLES (sizeof(tables) / sizeof(tables[0]))
 
 static void
 usage_all(FILE *f)
@@ -37,8 +28,8 @@ usage_all(FILE *f)
 	size_t t;
 
 	fprintf(f, "usage: hlx [-c FILE] COMMAND [ARGS]\n\ncommands:\n");
-	for (t = 0; t < NTABLES; t++)
-		for (c = tables[t]; c->name != NULL; c++)
+	for (t = 0; cli_tables[t] != NULL; t++)
+		for (c = cli_tables[t]; c->name != NULL; c++)
 			fprintf(f, "  hlx %s\n", c->usage);
 	fprintf(f, "\nEvery command takes -c FILE (default $HLX_CONF, else "
 	    HLX_DEFAULT_CONF ") and --help.\n");
@@ -54,15 +45,15 @@ find_command(int argc, char **argv, int *words)
 
 	if (argc >= 2) {
 		snprintf(two, sizeof(two), "%s %s", argv[0], argv[1]);
-		for (t = 0; t < NTABLES; t++)
-			for (c = tables[t]; c->name != NULL; c++)
+		for (t = 0; cli_tables[t] != NULL; t++)
+			for (c = cli_tables[t]; c->name != NULL; c++)
 				if (strcmp(c->name, two) == 0) {
 					*words = 2;
 					return c;
 				}
 	}
-	for (t = 0; t < NTABLES; t++)
-		for (c = tables[t]; c->name != NULL; c++)
+	for (t = 0; cli_tables[t] != NULL; t++)
+		for (c = cli_tables[t]; c->name != NULL; c++)
 			if (strcmp(c->name, argv[0]) == 0) {
 				*words = 1;
 				return c;

@@ -14,17 +14,27 @@
 #include "setup.h"
 #include "types.h"
 
+/* Every command, one table per concern: `hlx --help` lists them in
+ * this order. */
+const struct cli_command *const cli_tables[] = {
+	cli_message_commands,
+	cli_peer_commands,
+	cli_admin_commands,
+	cli_inbox_commands,
+	cli_submit_commands,
+	cli_case_commands,
+	cli_stats_commands,
+	NULL,
+};
+
 static const struct cli_command *
 find(const char *name)
 {
-	const struct cli_command *tables[] = { cli_message_commands,
-		cli_peer_commands, cli_admin_commands, cli_inbox_commands,
-		cli_submit_commands };
-	size_t t;
 	const struct cli_command *c;
+	size_t t;
 
-	for (t = 0; t < sizeof(tables) / sizeof(tables[0]); t++)
-		for (c = tables[t]; c->name != NULL; c++)
+	for (t = 0; cli_tables[t] != NULL; t++)
+		for (c = cli_tables[t]; c->name != NULL; c++)
 			if (strcmp(c->name, name) == 0)
 				return c;
 	return NULL;

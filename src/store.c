@@ -12,6 +12,7 @@
 #include <libgen.h>
 #include <limits.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -158,12 +159,30 @@ store_col_text(struct arena *a, sqlite3_stmt *s, int col)
 	    (size_t)sqlite3_column_bytes(s, col));
 }
 
+void *
+store_grow(struct arena *a, void *v, size_t n, size_t *cap, size_t size)
+{
+	void *nv;
+
+	if (n < *cap)
+		return v;
+	if (*cap > SIZE_MAX / 2 / size)
+		return NULL;
+	*cap = *cap == 0 ? 16 : *cap * 2;
+	if ((nv = arena_alloc(a, *cap * size)) == NULL)
+		return NULL;
+	if (n > 0)
+		memcpy(nv, v, n * size);
+	return nv;
+}
+
 /* Forward migrations: entry v turns a store of version v-1 into v. */
 static const struct {
 	int		 version;
 	const char	*sql;
 } migrations[] = {
 	{ 1, store_sql },
+	{ 2, store_sql_2 },
 };
 
 static int

@@ -104,19 +104,11 @@ store_audit_list(struct store *st, const char *peer, const char *hcase,
 	if (s == NULL)
 		goto fail;
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		if (out->n == cap) {
-			struct store_audit_row *nr;
-
-			cap = cap == 0 ? 64 : cap * 2;
-			nr = arena_alloc(out->arena, cap * sizeof(*nr));
-			if (nr == NULL) {
-				sqlite3_finalize(s);
-				store_set_err(err, STORE_FAIL, "out of memory");
-				goto fail;
-			}
-			if (out->n > 0)
-				memcpy(nr, out->rows, out->n * sizeof(*nr));
-			out->rows = nr;
+		if ((out->rows = store_grow(out->arena, out->rows, out->n, &cap,
+		    sizeof(*out->rows))) == NULL) {
+			sqlite3_finalize(s);
+			store_set_err(err, STORE_FAIL, "out of memory");
+			goto fail;
 		}
 		read_row(out->arena, s, &out->rows[out->n++]);
 	}

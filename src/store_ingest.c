@@ -20,6 +20,7 @@
 #include <jansson.h>
 
 #include "handoff.h"
+#include "lifecycle.h"
 #include "record.h"
 #include "log.h"
 #include "store_int.h"
@@ -177,6 +178,28 @@ next_number(struct store *st, const char *prefix, time_t now, char *out,
 	return 0;
 }
 
+/* The case system learns of a new or amended referral from the feed
+ * too, not only from the hand-off file. */
+static int
+referral_event(struct store *st, const struct store_inbound *in,
+    int64_t hcase, unsigned revision, const char *deadline,
+    struct store_err *err)
+{
+	const struct msg_referral *r = &in->m->u.referral;
+	char data[512];
+
+	if (snprintf(data, sizeof(data), "{\"type\":\"Referral\","
+	    "\"their_case_ref\":\"%s\",\"version\":%u,\"revision\":%u,"
+	    "\"severity\":\"%s\",\"deadline_at\":\"%s\"%s}",
+	    r->caseref.number, r->caseref.version, revision,
+	    type_vocab_name(VOCAB_SEVERITY, (int)r->severity), deadline,
+	    in->m->header.test ? ",\"test\":true" : "") >= (int)sizeof(data))
+		return store_set_err(err, STORE_FAIL, "event too long");
+	return store_event(st, revision == 1 ? EVENT_REFERRAL :
+	    EVENT_AMENDMENT, hcase, in->peer, in->m->header.message_id, data,
+	    in->now, err);
+}
+
 /* Referral from a partner: a new case, or an amendment of one. */
 static int
 ingest_referral(struct store *st, const struct store_inbound *in,
@@ -292,7 +315,8 @@ ingest_referral(struct store *st, const struct store_inbound *in,
 	    (int64_t)in->m->header.test) == -1 ||
 	    store_audit(st, AUDIT_RECEIVED, in->peer, c.our_number,
 	    in->m->header.message_id, in->pin, ho->revision == 1 ? "Referral" :
-	    "Referral (amendment)", err) == -1)
+	    "Referral (amendment)", err) == -1 ||
+	    referral_event(st, in, c.id, ho->revision, deadline, err) == -1)
 		return -1;
 	a->status = 202;
 	a->code = NULL;
@@ -303,28 +327,6 @@ ingest_referral(struct store *st, const struct store_inbound *in,
 	    c.our_number);
 	return 0;
 }
-
-/*
- * protocol.md §2.3: who may send what.  The issuer sends Referral and
- * Withdraw; the recipient Assessment and Reroute; either StatusUpdate.
- */
-static int
-role_allows(const struct message *m, int sender_is_issuer)
-{
-	switch (m->type) {
-	case BODY_WITHDRAW:
-		return sender_is_issuer;
-	case BODY_ASSESSMENT:
-	case BODY_REROUTE:
-		return !sender_is_issuer;
-	case BODY_STATUS_UPDATE:
-		return 1;
-	default:
-		return 0;
-	}
-}
-
-#define REROUTES_MAX	3	/* protocol.md §5 */
 
 /* A case's stored record with the hosting a Reroute gave it. */
 static char *
@@ -362,8 +364,8 @@ out:
  * rerouted leaves the case; the case goes, as a new Referral (version 1,
  * a new MessageId), to the route of its new country -- queued here as
  * waiting, routed and built by the delivery thread -- or becomes a
- * domestic hand-off, or, rerouted more than REROUTES_MAX times, waits dead
- * for an operator.
+ * domestic hand-off, or, rerouted more than LIFECYCLE_REROUTES_MAX times,
+ * waits dead for an operator.
  */
 static int
 reroute_ours(struct store *st, const struct store_inbound *in, int64_t hcase,
@@ -404,7 +406,7 @@ reroute_ours(struct store *st, const struct store_inbound *in, int64_t hcase,
 	    store_audit(st, AUDIT_CASE_STATE, in->peer, case_id,
 	    in->m->header.message_id, NULL, detail, err) == -1)
 		goto out;
-	if (reroutes > REROUTES_MAX) {
+	if (reroutes > LIFECYCLE_REROUTES_MAX) {
 		rc = store_exec(st, err, "INSERT INTO outbox (hcase, type, "
 		    "version, state, created_at, last_code, last_detail) VALUES "
 		    "(?, 'Referral', 1, 'dead', ?, 'REROUTED_TOO_OFTEN', ?)",
@@ -413,6 +415,10 @@ reroute_ours(struct store *st, const struct store_inbound *in, int64_t hcase,
 		if (rc == 0)
 			rc = store_audit(st, AUDIT_DEAD, NULL, case_id, NULL,
 			    NULL, "rerouted more than 3 times", err);
+		if (rc == 0)
+			rc = store_event(st, EVENT_DEAD, hcase, NULL, NULL,
+			    "{\"type\":\"Referral\",\"code\":"
+			    "\"REROUTED_TOO_OFTEN\"}", in->now, err);
 		goto out;
 	}
 	if (in->conf != NULL && conf_receives_for(in->conf, h->country)) {
@@ -457,11 +463,222 @@ out:
 	return rc;
 }
 
+/* A JSON array of the ContentUrls; NULL for none (the whole case). */
+static json_t *
+urls_json(char **urls, size_t n)
+{
+	json_t *a;
+	size_t i;
+
+	if (n == 0 || (a = json_array()) == NULL)
+		return NULL;
+	for (i = 0; i < n; i++)
+		json_array_append_new(a, json_string(urls[i]));
+	return a;
+}
+
+static int
+event_json(struct store *st, const char *kind, int64_t hcase,
+    const struct store_inbound *in, json_t *d, struct store_err *err)
+{
+	char *text;
+	int rc;
+
+	if (d == NULL)
+		return store_set_err(err, STORE_FAIL, "out of memory");
+	json_object_set_new(d, "type", json_string(type_vocab_name(VOCAB_BODY,
+	    (int)in->m->type)));
+	if (in->m->header.test)
+		json_object_set_new(d, "test", json_true());
+	text = json_dumps(d, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	json_decref(d);
+	if (text == NULL)
+		return store_set_err(err, STORE_FAIL, "out of memory");
+	rc = store_event(st, kind, hcase, in->peer, in->m->header.message_id,
+	    text, in->now, err);
+	free(text);
+	return rc;
+}
+
+/* What a StatusUpdate does: its state recorded, applied if newer. */
+static int
+status_effects(struct store *st, const struct store_inbound *in,
+    const struct store_case *c, json_t *d, struct store_err *err)
+{
+	const struct msg_status *u = &in->m->u.status;
+	struct store_state ss;
+	json_t *urls = urls_json(u->content_urls, u->ncontent_urls);
+	char *urltext = NULL;
+	int applied = 0, rc;
+
+	memset(&ss, 0, sizeof(ss));
+	ss.state = type_vocab_name(VOCAB_STATE, (int)u->state);
+	ss.state_at = u->state_at;
+	ss.peer_sent = 1;
+	ss.peer = in->peer;
+	ss.message_id = in->m->header.message_id;
+	ss.version = u->caseref.version;
+	ss.observed_by = u->observed_by >= 0 ? type_vocab_name(
+	    VOCAB_OBSERVED_BY, u->observed_by) : NULL;
+	ss.reason = u->reason;
+	ss.now = in->now;
+	if (urls != NULL && (urltext = json_dumps(urls, JSON_COMPACT)) == NULL)
+		rc = store_set_err(err, STORE_FAIL, "out of memory");
+	else {
+		ss.content_urls = urltext;
+		rc = store_case_state(st, c, &ss, &applied, err);
+	}
+	free(urltext);
+	json_object_set_new(d, "state", json_string(ss.state));
+	json_object_set_new(d, "state_at", json_string(ss.state_at));
+	if (ss.observed_by != NULL)
+		json_object_set_new(d, "observed_by",
+		    json_string(ss.observed_by));
+	if (ss.reason != NULL)
+		json_object_set_new(d, "reason", json_string(ss.reason));
+	if (urls != NULL)
+		json_object_set_new(d, "content_urls", urls);
+	json_object_set_new(d, "applied", json_boolean(applied));
+	return rc;
+}
+
+static void
+assessment_data(const struct msg_assessment *as, json_t *d)
+{
+	json_t *items = json_array(), *it, *nv;
+	size_t i;
+
+	json_object_set_new(d, "assessed_at", json_string(as->assessed_at));
+	json_object_set_new(d, "severity", json_string(type_vocab_name(
+	    VOCAB_SEVERITY, (int)as->severity)));
+	for (i = 0; items != NULL && i < as->nitems; i++) {
+		it = json_object();
+		nv = json_object();
+		json_object_set_new(nv, "jurisdiction",
+		    json_string(as->items[i].national.jurisdiction));
+		json_object_set_new(nv, "status", json_string(type_vocab_name(
+		    VOCAB_NATIONAL_VERDICT, (int)as->items[i].national.verdict)));
+		if (as->items[i].national.code != NULL)
+			json_object_set_new(nv, "code",
+			    json_string(as->items[i].national.code));
+		json_object_set_new(it, "content_url",
+		    json_string(as->items[i].content_url));
+		json_object_set_new(it, "national_verdict", nv);
+		if (as->items[i].agrees >= 0)
+			json_object_set_new(it, "agrees_with_sender",
+			    json_boolean(as->items[i].agrees));
+		json_array_append_new(items, it);
+	}
+	json_object_set_new(d, "items", items);
+}
+
+/*
+ * What a Withdraw does (protocol.md §2.3): the whole case -- closed here
+ * too, its hand-off rewritten as withdrawn, our undelivered messages to
+ * the issuer cancelled -- or some items: taken out of the hand-off, which
+ * is rewritten as amended.
+ */
+static int
+withdraw_effects(struct store *st, const struct store_inbound *in,
+    const struct store_case *c, const char *now_ts, struct store_handoff *ho,
+    json_t *d, struct store_err *err)
+{
+	const struct msg_withdraw *w = &in->m->u.withdraw;
+	struct store_state ss;
+	json_t *urls = urls_json(w->content_urls, w->ncontent_urls);
+	int64_t n;
+	int applied;
+
+	json_object_set_new(d, "reason", json_string(w->reason));
+	if (urls != NULL) {
+		json_object_set_new(d, "content_urls", urls);
+		return store_handoff_revise(st, c, "amended",
+		    (const char *const *)w->content_urls, w->ncontent_urls,
+		    NULL, in->now, ho, err);
+	}
+	memset(&ss, 0, sizeof(ss));
+	ss.state = "closed";
+	ss.state_at = now_ts;
+	ss.peer_sent = 1;
+	ss.peer = in->peer;
+	ss.message_id = in->m->header.message_id;
+	ss.version = w->caseref.version;
+	ss.reason = "withdrawn";
+	ss.force = 1;
+	ss.now = in->now;
+	if (store_case_state(st, c, &ss, &applied, err) == -1 ||
+	    store_case_cancel(st, c, in->peer, "the case was withdrawn", &n,
+	    err) == -1)
+		return -1;
+	return store_handoff_revise(st, c, "withdrawn", NULL, 0, NULL,
+	    in->now, ho, err);
+}
+
+/* The effects of an accepted follow-up, and its event. */
+static int
+followup_effects(struct store *st, const struct store_inbound *in,
+    int64_t hcase, const char *now_ts, struct store_handoff *ho,
+    struct store_err *err)
+{
+	const struct message *m = in->m;
+	struct store_case c;
+	json_t *d = json_object();
+	const char *kind = NULL;
+	int64_t n;
+	int rc = -1;
+
+	if (d == NULL)
+		return store_set_err(err, STORE_FAIL, "out of memory");
+	if (store_case_get(st, hcase, &c, err) == -1)
+		goto out;
+	switch (m->type) {
+	case BODY_STATUS_UPDATE:
+		kind = EVENT_STATUS;
+		rc = status_effects(st, in, &c, d, err);
+		break;
+	case BODY_ASSESSMENT:
+		kind = EVENT_ASSESSMENT;
+		assessment_data(&m->u.assessment, d);
+		rc = 0;
+		break;
+	case BODY_WITHDRAW:
+		kind = EVENT_WITHDRAW;
+		rc = withdraw_effects(st, in, &c, now_ts, ho, d, err);
+		break;
+	case BODY_REROUTE:
+		/* Only a case we referred can be rerouted (role check):
+		 * the party that rerouted leaves it. */
+		kind = EVENT_REROUTE;
+		json_object_set_new(d, "country",
+		    json_string(m->u.reroute.hosting.country));
+		json_object_set_new(d, "reason",
+		    json_string(m->u.reroute.reason));
+		rc = store_case_cancel(st, &c, in->peer, "the partner rerouted "
+		    "the case", &n, err);
+		if (rc == 0)
+			rc = store_exec(st, err, "UPDATE hcase SET state = NULL, "
+			    "state_at = NULL WHERE id = ?", "i", hcase);
+		if (rc == 0)
+			rc = reroute_ours(st, in, hcase, c.case_id, err);
+		break;
+	default:
+		rc = store_set_err(err, STORE_FAIL, "not a follow-up");
+		break;
+	}
+	if (rc == 0) {
+		rc = event_json(st, kind, hcase, in, d, err);
+		d = NULL;
+	}
+out:
+	json_decref(d);
+	return rc;
+}
+
 /* Follow-up messages: the case must exist with the sender as a party. */
 static int
 ingest_followup(struct store *st, const struct store_inbound *in,
     const char *sha, const char *now_ts, struct ingest_answer *a,
-    struct store_err *err)
+    struct store_handoff *ho, struct store_err *err)
 {
 	const struct msg_caseref *ref = caseref_of(in->m);
 	const char *type = type_vocab_name(VOCAB_BODY, (int)in->m->type);
@@ -481,7 +698,7 @@ ingest_followup(struct store *st, const struct store_inbound *in,
 		return 0;
 	}
 	/* 16 */
-	if (!role_allows(in->m, issuer)) {
+	if (!lifecycle_role_allows(in->m->type, issuer)) {
 		ingest_error(a, 403, "ROLE_NOT_ALLOWED", 0, "the %s of case %s "
 		    "may not send a %s", issuer ? "issuer" : "recipient",
 		    ref->number, type);
@@ -510,8 +727,6 @@ ingest_followup(struct store *st, const struct store_inbound *in,
 		    in->peer);
 		return 0;
 	}
-	/* XXX the state a follow-up carries is applied by the case
-	 * lifecycle (issue "The case lifecycle"); here it is stored. */
 	if (store_exec(st, err, "INSERT INTO case_version (hcase, peer, "
 	    "direction, last_version, gaps) VALUES (?, ?, 'in', ?, ?) "
 	    "ON CONFLICT (hcase, peer, direction) DO UPDATE SET "
@@ -530,8 +745,7 @@ ingest_followup(struct store *st, const struct store_inbound *in,
 	    c.our_number : ref->number, in->m->header.message_id, in->pin, type,
 	    err) == -1)
 		return -1;
-	if (in->m->type == BODY_REROUTE && strcmp(c.origin, "ours") == 0 &&
-	    reroute_ours(st, in, c.id, ref->number, err) == -1)
+	if (followup_effects(st, in, c.id, now_ts, ho, err) == -1)
 		return -1;
 	a->status = 202;
 	a->code = NULL;
@@ -555,7 +769,7 @@ store_ingest(struct store *st, const struct store_inbound *in,
 	if (caseref_of(in->m) == NULL)
 		return store_set_err(err, STORE_FAIL, "not a message partners "
 		    "send");
-	return ingest_followup(st, in, sha, now_ts, a, err);
+	return ingest_followup(st, in, sha, now_ts, a, ho, err);
 }
 
 int
@@ -652,18 +866,10 @@ store_inbox_list(struct store *st, const char *since,
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		struct store_inbox_row *r;
 
-		if (out->n == cap) {
-			struct store_inbox_row *nr;
-
-			cap = cap == 0 ? 64 : cap * 2;
-			if ((nr = arena_alloc(out->arena, cap * sizeof(*nr))) ==
-			    NULL) {
-				rc = SQLITE_NOMEM;
-				break;
-			}
-			if (out->n > 0)
-				memcpy(nr, out->rows, out->n * sizeof(*nr));
-			out->rows = nr;
+		if ((out->rows = store_grow(out->arena, out->rows, out->n, &cap,
+		    sizeof(*out->rows))) == NULL) {
+			rc = SQLITE_NOMEM;
+			break;
 		}
 		r = &out->rows[out->n++];
 		r->our_number = store_col_text(out->arena, s, 0);

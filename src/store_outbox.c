@@ -121,7 +121,8 @@ store_submit(struct store *st, const struct store_submit *in,
 	    in->message_id, NULL, detail, err);
 }
 
-#define OUTBOX_COLS "o.id, o.message_id, c.number, o.peer, o.type, " \
+#define OUTBOX_COLS "o.id, o.message_id, " \
+	"coalesce(c.our_number, c.number), o.peer, o.type, " \
 	"o.version, o.state, o.created_at, o.next_attempt_at, o.attempts, " \
 	"o.delivered_at, o.last_status, o.last_code, o.last_detail, o.test"
 
@@ -153,18 +154,10 @@ collect(struct store *st, sqlite3_stmt *s, struct store_outbox_list *out,
 	int rc;
 
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		if (out->n == cap) {
-			struct store_outbox_row *nr;
-
-			cap = cap == 0 ? 64 : cap * 2;
-			if ((nr = arena_alloc(out->arena, cap * sizeof(*nr))) ==
-			    NULL) {
-				rc = SQLITE_NOMEM;
-				break;
-			}
-			if (out->n > 0)
-				memcpy(nr, out->rows, out->n * sizeof(*nr));
-			out->rows = nr;
+		if ((out->rows = store_grow(out->arena, out->rows, out->n, &cap,
+		    sizeof(*out->rows))) == NULL) {
+			rc = SQLITE_NOMEM;
+			break;
 		}
 		read_outbox(out->arena, s, &out->rows[out->n++]);
 	}
@@ -224,19 +217,10 @@ store_outbox_show(struct store *st, const char *id,
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		struct store_attempt_row *a;
 
-		if (out->nattempts == cap) {
-			struct store_attempt_row *na;
-
-			cap = cap == 0 ? 16 : cap * 2;
-			if ((na = arena_alloc(out->arena, cap * sizeof(*na))) ==
-			    NULL) {
-				rc = SQLITE_NOMEM;
-				break;
-			}
-			if (out->nattempts > 0)
-				memcpy(na, out->attempts, out->nattempts *
-				    sizeof(*na));
-			out->attempts = na;
+		if ((out->attempts = store_grow(out->arena, out->attempts,
+		    out->nattempts, &cap, sizeof(*out->attempts))) == NULL) {
+			rc = SQLITE_NOMEM;
+			break;
 		}
 		a = &out->attempts[out->nattempts++];
 		a->started_at = (time_t)sqlite3_column_int64(s, 0);
@@ -274,7 +258,8 @@ find_row(struct store *st, const char *id, int64_t *row, char *state,
 	int rc;
 
 	if ((s = store_stmt(st, err, "SELECT o.id, o.state, o.peer, "
-	    "o.message_id, c.number FROM outbox o JOIN hcase c ON "
+	    "o.message_id, coalesce(c.our_number, c.number) FROM outbox o "
+	    "JOIN hcase c ON "
 	    "c.id = o.hcase WHERE " BY_ID, "s", id)) == NULL)
 		return -1;
 	rc = sqlite3_step(s);
@@ -369,7 +354,8 @@ store_outbox_due(struct store *st, time_t now, size_t max,
 	if ((v = calloc(max, sizeof(*v))) == NULL)
 		return store_set_err(err, STORE_FAIL, "out of memory");
 	if ((s = store_stmt(st, err, "SELECT o.id, o.message_id, o.peer, "
-	    "p.url, o.type, c.number, o.body, o.attempts, o.created_at "
+	    "p.url, o.type, coalesce(c.our_number, c.number), o.body, "
+	    "o.attempts, o.created_at "
 	    "FROM outbox o JOIN peer p ON p.id = o.peer "
 	    "JOIN hcase c ON c.id = o.hcase "
 	    "WHERE o.state IN ('queued', 'retrying') AND o.next_attempt_at <= ? "
@@ -485,6 +471,15 @@ store_outbox_attempted(struct store *st, const struct store_delivery *d,
 		    (int64_t)a->finished_at, detail, d->peer) == -1)
 			return -1;
 	}
+	/* The case system's feed: every delivery and every dead message. */
+	if (strcmp(state, "retrying") != 0 && store_exec(st, err, "INSERT "
+	    "INTO event (at, kind, hcase, peer, message_id, data) SELECT ?, ?, "
+	    "hcase, peer, message_id, json_object('type', type, 'version', "
+	    "version, 'http_status', ?, 'code', ?, 'detail', ?) FROM outbox "
+	    "WHERE id = ?", "isissi", (int64_t)a->finished_at,
+	    strcmp(state, "delivered") == 0 ? EVENT_DELIVERED : EVENT_DEAD,
+	    (int64_t)a->http_status, a->code, a->detail, d->id) == -1)
+		return -1;
 	snprintf(detail, sizeof(detail), "%s: %d %s", a->outcome,
 	    a->http_status, a->code != NULL ? a->code : "-");
 	if (store_audit(st, AUDIT_ATTEMPT, d->peer, d->case_id, d->message_id,

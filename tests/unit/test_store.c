@@ -17,6 +17,7 @@
 #include <sqlite3.h>
 
 #include "store.h"
+#include "store_sql.h"
 
 static char dir[64], db[128], key[128];
 
@@ -124,7 +125,7 @@ test_refusals_at_open(void **state)
 	unlink(key);
 	raw("PRAGMA user_version = 99");
 	expect_open_fails(STORE_TOO_NEW, "schema version 99 is newer");
-	raw("PRAGMA user_version = 1");
+	raw("PRAGMA user_version = 2");
 	store_close(open_ok());
 }
 
@@ -280,6 +281,42 @@ test_busy_is_temporary(void **state)
 	store_close(st);
 }
 
+/* A store of version 1 (issues 2-5) is migrated to version 2 on open,
+ * keeping its rows; opening it again migrates nothing twice. */
+static void
+test_migration_from_v1(void **state)
+{
+	struct store *st;
+	sqlite3 *h;
+	sqlite3_stmt *s;
+
+	(void)state;
+	unlink(db);
+	assert_int_equal(sqlite3_open(db, &h), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(h, store_sql, NULL, NULL, NULL),
+	    SQLITE_OK);
+	assert_int_equal(sqlite3_exec(h, "PRAGMA user_version = 1; "
+	    "INSERT INTO hcase (issuer, number, origin, country, received_at, "
+	    "created_at) VALUES ('hotline-be.example', 'CF-OLD-1', 'ours', "
+	    "'NL', '2026-01-02T03:04:05Z', 1)", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(h);
+	chmod(db, 0600);
+	store_close(open_ok());
+	store_close(st = open_ok());
+	assert_int_equal(sqlite3_open(db, &h), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(h, "SELECT (SELECT user_version "
+	    "FROM pragma_user_version), (SELECT count(*) FROM hcase WHERE "
+	    "number = 'CF-OLD-1' AND closed_at IS NULL), (SELECT count(*) "
+	    "FROM case_state)", -1, &s, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(s), SQLITE_ROW);
+	assert_int_equal(sqlite3_column_int(s, 0), STORE_SCHEMA_VERSION);
+	assert_int_equal(STORE_SCHEMA_VERSION, 2);
+	assert_int_equal(sqlite3_column_int(s, 1), 1);
+	assert_int_equal(sqlite3_column_int(s, 2), 0);
+	sqlite3_finalize(s);
+	sqlite3_close(h);
+}
+
 int
 main(void)
 {
@@ -289,6 +326,7 @@ main(void)
 		cmocka_unit_test(test_peer_rules),
 		cmocka_unit_test(test_audit_chain),
 		cmocka_unit_test(test_busy_is_temporary),
+		cmocka_unit_test(test_migration_from_v1),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
