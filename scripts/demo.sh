@@ -148,7 +148,72 @@ fi
 echo "(no \"internal\": it never left the Belgian gateway)"
 bin/hlx -c "$nl/hlx.conf" inbox list
 
-step "12. The Dutch hotline refers a case hosted in Belgium, by hand with curl"
+# until DIR's outbox has COUNT delivered TYPE messages of CASE
+delivered() {	# DIR CASE TYPE [COUNT]
+	for _ in $(seq 1 40); do
+		[ "$(bin/hlx -c "$1/hlx.conf" outbox list --state delivered --json |
+		    python3 -c 'import json, sys; print(sum(1 for r in json.load(sys.stdin) if r["case"] == sys.argv[1] and r["type"] == sys.argv[2]))' "$2" "$3")" -ge "${4:-1}" ] && return 0
+		sleep 0.25
+	done
+	echo "demo: no $3 of $2 delivered from $1" >&2
+	bin/hlx -c "$1/hlx.conf" outbox list >&2
+	exit 1
+}
+cid=$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["case_id"])' "$case_json")
+nlcase=$(bin/hlx -c "$nl/hlx.conf" inbox list --json |
+    python3 -c 'import json, sys; print(json.load(sys.stdin)[0]["case"])')
+
+step "12. The Dutch hotline assesses the case under Dutch law (hlx case assess)"
+cat >"$out/assessment.json" <<EOF
+{"assessed_at": "$(date -u +%Y-%m-%dT%H:%M:%SZ)", "severity": "high",
+ "items": [{"content_url": "http://gallery.example.net/img/77-1.jpg",
+            "national_verdict": {"jurisdiction": "NL", "status": "illegal"},
+            "agrees_with_sender": true}]}
+EOF
+cat "$out/assessment.json"
+bin/hlx -c "$nl/hlx.conf" case assess "$nlcase" "$out/assessment.json"
+delivered "$nl" "$nlcase" Assessment
+
+step "13. NL reports forwarded_to_lea, then content_removed (hlx case update)"
+bin/hlx -c "$nl/hlx.conf" case update "$nlcase" --state forwarded_to_lea \
+    --observed-by analyst
+bin/hlx -c "$nl/hlx.conf" case update "$nlcase" --state content_removed \
+    --observed-by crawler --reason "gone at the host"
+delivered "$nl" "$nlcase" StatusUpdate 2
+echo "The Dutch hand-off is acknowledged (no longer overdue):"
+bin/hlx -c "$nl/hlx.conf" inbox list
+
+step "14. Belgium learns it all from its event feed (hlx events)"
+bin/hlx -c "$be/hlx.conf" events
+
+step "15. Belgium amends a second case (hlx case amend)"
+python3 - "$case_json" "$out/case2.json" "$out/case2-amended.json" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))
+r["case_id"] = r["case_id"] + "-B"
+json.dump(r, open(sys.argv[2], "w"))
+r["severity"] = "critical"
+json.dump(r, open(sys.argv[3], "w"))
+PY
+bin/hlx -c "$be/hlx.conf" submit "$out/case2.json"
+delivered "$be" "$cid-B" Referral
+bin/hlx -c "$be/hlx.conf" case amend "$cid-B" "$out/case2-amended.json"
+delivered "$be" "$cid-B" Referral 2
+nlcase2=$(bin/hlx -c "$nl/hlx.conf" inbox list --json | python3 -c '
+import json, sys
+print([r["case"] for r in json.load(sys.stdin) if r["their_case_ref"].endswith("-B")][0])')
+echo "NL's hand-off file after the amendment:"
+python3 -c 'import json, sys; h = json.load(open(sys.argv[1])); print("  severity:", h["severity"], " handoff:", h["handoff"])' "$nl/handoff/$nlcase2.json"
+
+step "16. ... and withdraws it (hlx case withdraw)"
+bin/hlx -c "$be/hlx.conf" case withdraw "$cid-B" --reason "reported in error"
+delivered "$be" "$cid-B" Withdraw
+echo "NL's hand-off file after the withdrawal:"
+python3 -c 'import json, sys; h = json.load(open(sys.argv[1])); print("  handoff:", h["handoff"])' "$nl/handoff/$nlcase2.json"
+bin/hlx -c "$nl/hlx.conf" case show "$nlcase2"
+
+step "17. The Dutch hotline refers a case hosted in Belgium, by hand with curl"
+
 now=$(date -u +%Y-%m-%dT%H:%M:%SZ)
 example="$shared/examples/referral-nl-to-be.xml"
 [ -f "$example" ] || example=tests/integration/data/referral.xml
@@ -164,24 +229,31 @@ curl -sS --cacert build/certs/ca.crt \
 echo "The Belgian hand-off file:"
 cat "$be/handoff"/IN-*.json
 
-step "13. A stranger's certificate (rogue.crt) is refused at the handshake"
+step "18. A stranger's certificate (rogue.crt) is refused at the handshake"
 curl -sS --cacert build/certs/ca.crt --cert build/certs/rogue.crt \
     --key build/certs/rogue.key -H 'Content-Type: application/xml' \
     --data-binary @"$out/referral-nl-to-be.xml" \
     "https://127.0.0.1:$beport/hlx/1/messages" 2>&1 | head -2 || true
 
-step "14. The Belgian admin listener: /healthz and the message counters"
+step "19. The Belgian admin listener: /healthz and the message counters"
 curl -sS "http://127.0.0.1:$beadmin/healthz"
 curl -sS "http://127.0.0.1:$beadmin/metrics" | grep -E '^hlx_messages_(received|sent)_total'
 
-step "15. The Belgian audit trail, verified"
+step "20. The Belgian audit trail, verified"
 bin/hlx -c "$be/hlx.conf" audit list | tail -5
 bin/hlx -c "$be/hlx.conf" audit verify
+
+step "21. The first case as Belgium sees it (hlx case show)"
+bin/hlx -c "$be/hlx.conf" case show "$cid"
+
+step "22. The yearly figures (hlx stats): Belgium, then the Netherlands"
+bin/hlx -c "$be/hlx.conf" stats
+bin/hlx -c "$nl/hlx.conf" stats
 
 for p in $pids; do kill -TERM "$p"; done
 wait 2>/dev/null || true
 trap - EXIT
 
-printf '\nDemo done: a case crossed from the Belgian gateway to the Dutch one and\n'
-printf 'another the other way.  The case lifecycle (assessment, status,\n'
-printf 'withdrawal, re-routing) comes with the next issue.\n'
+printf '\nDemo done: a case crossed from the Belgian gateway to the Dutch one,\n'
+printf 'was assessed and its content removed; another was amended and\n'
+printf 'withdrawn; a third came the other way.\n'

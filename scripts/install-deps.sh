@@ -23,6 +23,10 @@ libxml2-utils
 sqlite3
 strace
 openssl
+testssl.sh
+sslscan
+systemd
+mandoc
 "
 
 missing=""
