@@ -141,12 +141,20 @@ demo: deps
 	@$(MAKE) --no-print-directory all
 	@sh scripts/demo.sh
 
+# The manual pages (mdoc): hlx(1), hlx.conf(5), hlxd(8).
+MAN	= man/hlx.1 man/hlx.conf.5 man/hlxd.8
+MANDIR	?= $(PREFIX)/share/man
+
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/hlx/schemas \
-	    $(DESTDIR)$(PREFIX)/share/doc/hlx
+	    $(DESTDIR)$(PREFIX)/share/doc/hlx $(DESTDIR)$(MANDIR)/man1 \
+	    $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8
 	install -m 0755 $(BIN)/hlx $(BIN)/hlxd $(DESTDIR)$(PREFIX)/bin/
 	install -m 0644 schemas/hlx-1.xsd $(DESTDIR)$(PREFIX)/share/hlx/schemas/
 	install -m 0644 etc/hlx.conf $(DESTDIR)$(PREFIX)/share/doc/hlx/hlx.conf.sample
+	install -m 0644 $(filter %.1,$(MAN)) $(DESTDIR)$(MANDIR)/man1/
+	install -m 0644 $(filter %.5,$(MAN)) $(DESTDIR)$(MANDIR)/man5/
+	install -m 0644 $(filter %.8,$(MAN)) $(DESTDIR)$(MANDIR)/man8/
 
 clean:
 	rm -rf build bin

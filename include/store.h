@@ -246,6 +246,7 @@ struct store_inbox_row {
 	const char	*file_state;
 	unsigned	 revision;
 	int		 test;
+	const char	*case_state;	/* NULL, received, ..., closed */
 };
 
 struct store_inbox_list {

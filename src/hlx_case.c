@@ -115,10 +115,12 @@ struct case_opts {
 };
 
 /*
- * Parses argv for name; allowed holds the option numbers it takes.  0, or
- * the exit code (usage printed).  nargs positional arguments: CASE_ID,
- * then FILE.
+ * Parses argv for name; allowed holds the option numbers it takes.  0 to
+ * go on, PARSE_HELP when --help was printed (exit 0), or the exit code
+ * (usage printed).  nargs positional arguments: CASE_ID, then FILE.
  */
+#define PARSE_HELP	(-1)
+#define PARSE_EXIT(rc)	((rc) == PARSE_HELP ? 0 : (rc))
 static int
 parse(struct cli *cli, const char *name, int argc, char **argv,
     const int *allowed, int nargs, struct case_opts *o)
@@ -149,8 +151,10 @@ parse(struct cli *cli, const char *name, int argc, char **argv,
 			cli->conf_path = optarg;
 			continue;
 		}
-		if (ch == CLI_OPT_HELP)
-			return cli_usage(name, 0);
+		if (ch == CLI_OPT_HELP) {
+			cli_usage(name, 0);
+			return PARSE_HELP;
+		}
 		for (a = allowed; *a != 0 && *a != ch; a++)
 			;
 		if (ch == '?' || *a == 0) {
@@ -693,7 +697,7 @@ cmd_assess(struct cli *cli, int argc, char **argv)
 	int rc;
 
 	if ((rc = parse(cli, "case assess", argc, argv, allowed, 2, &o)) != 0)
-		return rc;
+		return PARSE_EXIT(rc);
 	fr = file_read(o.file, HLX_RECORD_MAX_BYTES, &buf, &len);
 	if ((rc = cli_read_fail(o.file, fr, len, HLX_RECORD_MAX_BYTES)) != 0)
 		return rc;
@@ -717,7 +721,7 @@ cmd_update(struct cli *cli, int argc, char **argv)
 	int rc;
 
 	if ((rc = parse(cli, "case update", argc, argv, allowed, 1, &o)) != 0)
-		return rc;
+		return PARSE_EXIT(rc);
 	if (o.state == NULL) {
 		fprintf(stderr, "hlx case update: --state is required\n");
 		return cli_usage("case update", EX_USAGE);
@@ -742,7 +746,7 @@ cmd_amend(struct cli *cli, int argc, char **argv)
 	int rc;
 
 	if ((rc = parse(cli, "case amend", argc, argv, allowed, 2, &o)) != 0)
-		return rc;
+		return PARSE_EXIT(rc);
 	fr = file_read(o.file, HLX_RECORD_MAX_BYTES, &buf, &len);
 	if ((rc = cli_read_fail(o.file, fr, len, HLX_RECORD_MAX_BYTES)) != 0)
 		return rc;
@@ -780,7 +784,7 @@ cmd_withdraw(struct cli *cli, int argc, char **argv)
 
 	if ((rc = parse(cli, "case withdraw", argc, argv, allowed, 1, &o)) !=
 	    0)
-		return rc;
+		return PARSE_EXIT(rc);
 	if (o.reason == NULL) {
 		fprintf(stderr, "hlx case withdraw: --reason is required\n");
 		return cli_usage("case withdraw", EX_USAGE);
@@ -801,7 +805,7 @@ cmd_reroute(struct cli *cli, int argc, char **argv)
 	int rc;
 
 	if ((rc = parse(cli, "case reroute", argc, argv, allowed, 1, &o)) != 0)
-		return rc;
+		return PARSE_EXIT(rc);
 	if (o.country == NULL || o.reason == NULL) {
 		fprintf(stderr, "hlx case reroute: --country and --reason are "
 		    "required\n");
@@ -959,7 +963,7 @@ cmd_show(struct cli *cli, int argc, char **argv)
 
 	if ((rc = parse(cli, "case show", argc, argv, allowed, 1, &o)) != 0 ||
 	    (rc = cli_store(cli)) != 0)
-		return rc;
+		return PARSE_EXIT(rc);
 	if (store_case_find(cli->store, cli->conf.hotline_id, o.case_id, &c,
 	    &err) == -1 || store_case_timeline(cli->store, c.id, &t,
 	    &err) == -1) {
@@ -992,7 +996,7 @@ cmd_events(struct cli *cli, int argc, char **argv)
 	int rc;
 
 	if ((rc = parse(cli, "events", argc, argv, allowed, 0, &o)) != 0)
-		return rc;
+		return PARSE_EXIT(rc);
 	if (o.since != NULL) {
 		since = strtoll(o.since, &end, 10);
 		if (o.since[0] < '0' || o.since[0] > '9' || *end != '\0' ||

@@ -29,12 +29,15 @@ const struct cli_command cli_inbox_commands[] = {
 	{ NULL, NULL, NULL, NULL },
 };
 
-/* Overdue: not acknowledged (nor withdrawn) and past its deadline. */
+/* Overdue: not acknowledged (nor withdrawn) and past its deadline; a
+ * closed case waits for nobody. */
 static int
 overdue(const struct store_inbox_row *r, time_t now)
 {
 	time_t deadline;
 
+	if (r->case_state != NULL && strcmp(r->case_state, "closed") == 0)
+		return 0;
 	if (strcmp(r->handoff_state, "new") != 0 &&
 	    strcmp(r->handoff_state, "amended") != 0)
 		return 0;

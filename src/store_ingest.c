@@ -859,7 +859,8 @@ store_inbox_list(struct store *st, const char *since,
 		return store_set_err(err, STORE_FAIL, "out of memory");
 	if ((s = store_stmt(st, err, "SELECT c.our_number, c.issuer, c.number, "
 	    "c.partner, c.country, c.state_at, h.deadline_at, h.state, "
-	    "h.file_state, h.revision, c.test FROM hcase c JOIN handoff h ON "
+	    "h.file_state, h.revision, c.test, c.state FROM hcase c JOIN handoff h "
+	    "ON "
 	    "h.hcase = c.id WHERE c.origin = 'received' AND (?1 IS NULL OR "
 	    "c.state_at >= ?1) ORDER BY c.id", "s", since)) == NULL)
 		goto fail;
@@ -883,6 +884,7 @@ store_inbox_list(struct store *st, const char *since,
 		r->file_state = store_col_text(out->arena, s, 8);
 		r->revision = (unsigned)sqlite3_column_int(s, 9);
 		r->test = sqlite3_column_int(s, 10);
+		r->case_state = store_col_text(out->arena, s, 11);
 	}
 	sqlite3_finalize(s);
 	if (rc != SQLITE_DONE) {

@@ -674,10 +674,12 @@ store_gauges(struct store *st, time_t now,
 		return store_fail(st, err, rc, "count the outbox");
 	if (type_timestamp_format(now, ts, sizeof(ts)) == -1)
 		return store_set_err(err, STORE_FAIL, "time");
-	/* Overdue: not acknowledged (nor withdrawn) past its deadline
-	 * (timestamps of one form compare as text). */
-	if ((s = store_stmt(st, err, "SELECT count(*) FROM handoff WHERE "
-	    "state IN ('new', 'amended') AND deadline_at < ?", "s", ts)) ==
+	/* Overdue: not acknowledged (nor withdrawn) past its deadline, and
+	 * not closed (timestamps of one form compare as text). */
+	if ((s = store_stmt(st, err, "SELECT count(*) FROM handoff h JOIN "
+	    "hcase c ON c.id = h.hcase WHERE h.state IN ('new', 'amended') AND "
+	    "h.deadline_at < ? AND coalesce(c.state, '') <> 'closed'", "s",
+	    ts)) ==
 	    NULL)
 		return -1;
 	rc = sqlite3_step(s);

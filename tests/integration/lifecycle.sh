@@ -230,6 +230,12 @@ check "reroute to our own country is refused (65)" "$([ $rc -eq 65 ] && echo "$o
 out=$(NL case update NO-SUCH-CASE --state closed 2>&1); rc=$?
 check "an unknown case is refused (65)" "$([ $rc -eq 65 ] && echo "$out" | grep -q 'no case NO-SUCH-CASE' || echo "$rc $out")"
 
+for c in "case show" "case assess" "case update" "case amend" "case withdraw" "case reroute" events; do
+	# shellcheck disable=SC2086
+	out=$(BE $c --help 2>&1); rc=$?
+	check "hlx $c --help: exit 0, its usage, nothing else done" "$([ $rc -eq 0 ] && echo "$out" | grep -q "^usage: hlx \[-c FILE\] $c" || echo "$rc $out")"
+done
+
 # -------------------------------------------- 2. checks 15-16 by hand
 status_xml de be hotline-be.example CF-LC-1 1 content_online "$(ago 0)" >"$tmp/m.xml"
 st=$(post de "$be" "$tmp/m.xml")
