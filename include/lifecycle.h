@@ -50,12 +50,13 @@ int	lifecycle_time_usec(const char *ts, int64_t *out);
 
 /*
  * Is a state stamped (at, version) newer than the case's current one
- * (cur_at, cur_version)?  By StateAt first; at the same instant the higher
- * version wins, and with equal versions (our own updates carry 0) the
- * later arrival does.  has_cur 0: the case has no state yet.
+ * (cur_at, cur_version)?  By StateAt first; at the same instant, from the
+ * same sender (versions count per sender), the higher or equal version
+ * wins; from another sender, the later arrival.  has_cur 0: the case has
+ * no state yet.
  */
 int	lifecycle_newer(int64_t at, uint32_t version, int has_cur,
-	    int64_t cur_at, uint32_t cur_version);
+	    int64_t cur_at, uint32_t cur_version, int same_sender);
 
 /* What every follow-up message carries. */
 struct lifecycle_head {

@@ -491,6 +491,11 @@ struct store_followup {
 int	store_case_queue(struct store *, const struct store_followup *,
 	    struct store_err *);
 
+/* A cancelled Referral of a withdrawn case came back delivered: queues
+ * the Withdraw that tells the partner (nothing when the case is not
+ * withdrawn). */
+int	store_case_withdraw_late(struct store *, int64_t hcase,
+	    const char *peer, time_t now, struct store_err *);
 /* A new record for one of our cases (hlx case amend). */
 int	store_case_set_record(struct store *, int64_t hcase,
 	    const char *record, const char *sha256, struct store_err *);
@@ -507,6 +512,8 @@ struct store_state {
 	const char	*reason;
 	const char	*content_urls;	/* JSON array; NULL: whole case */
 	int		 force;		/* apply whatever its time (closing) */
+	int		 test;		/* a test message about a real case:
+					 * recorded, never applied */
 	time_t		 now;
 };
 /*

@@ -23,6 +23,7 @@ CREATE TABLE case_state (
 	reason		TEXT,
 	content_urls	TEXT,			-- JSON array; NULL: the whole case
 	applied		INTEGER NOT NULL CHECK (applied IN (0, 1)),
+	test		INTEGER NOT NULL DEFAULT 0,	-- from a test message
 	recorded_at	INTEGER NOT NULL
 );
 CREATE INDEX case_state_by_case ON case_state(hcase, state);

@@ -25,6 +25,7 @@
 #include "handoff.h"
 #include "hlx_cli.h"
 #include "lifecycle.h"
+#include "log.h"
 #include "record.h"
 #include "setup.h"
 #include "util.h"
@@ -365,7 +366,8 @@ do_update(struct cli *cli, struct job *j, const char *now_ts, time_t now,
 	char why[300], next[200], *urls = NULL;
 	const char *at = o->at != NULL ? o->at : now_ts;
 	unsigned version = 0;
-	int to, from, applied, rc;
+	int64_t at_usec, cur_usec;
+	int to, from, applied, rc, older;
 
 	if ((to = type_vocab_parse(VOCAB_STATE, o->state)) == -1)
 		return refuse(err, "--state: expected one of %s",
@@ -376,7 +378,14 @@ do_update(struct cli *cli, struct job *j, const char *now_ts, time_t now,
 		    type_vocab_list(VOCAB_OBSERVED_BY));
 	from = j->c.state[0] != '\0' ? type_vocab_parse(VOCAB_STATE,
 	    j->c.state) : -1;
-	if (!lifecycle_may_follow(from, (enum case_state)to)) {
+	if (lifecycle_time_usec(at, &at_usec) == -1)
+		return refuse(err, "--at: %s", type_check_timestamp(at) !=
+		    NULL ? type_check_timestamp(at) : "not a timestamp");
+	/* A state older than the current one is history: recorded and
+	 * sent, not applied -- the table speaks of what comes next. */
+	older = from >= 0 && lifecycle_time_usec(j->c.state_at, &cur_usec) ==
+	    0 && at_usec < cur_usec;
+	if (!older && !lifecycle_may_follow(from, (enum case_state)to)) {
 		lifecycle_next_states(from, next, sizeof(next));
 		return store_set_err(err, STORE_REFUSED, "case %s: %s cannot "
 		    "follow %s (may follow: %s)", j->c.case_id, o->state,
@@ -404,13 +413,7 @@ do_update(struct cli *cli, struct job *j, const char *now_ts, time_t now,
 		if (queue(cli, j, m, version, now, err) == -1)
 			return -1;
 	} else {
-		int64_t usec;
-
 		/* Checked here as the message would have been. */
-		if (lifecycle_time_usec(at, &usec) == -1)
-			return refuse(err, "--at: %s",
-			    type_check_timestamp(at) != NULL ?
-			    type_check_timestamp(at) : "not a timestamp");
 		if (o->reason != NULL && type_check_text(o->reason) != NULL)
 			return refuse(err, "--reason: %s",
 			    type_check_text(o->reason));
@@ -899,7 +902,7 @@ dash(const char *s)
 static void
 show_text(const struct store_case *c, const struct store_timeline *t)
 {
-	char b1[32], b2[32];
+	char b1[32], b2[32], esc[HLX_TEXT_MAX * 4 + 1];
 	size_t i;
 
 	printf("case %s (%s)\n", c->case_id, c->ours ? "ours" :
@@ -911,8 +914,11 @@ show_text(const struct store_case *c, const struct store_timeline *t)
 	printf("\n  country: %s\n", c->country);
 	printf("  state: %s%s%s", dash(c->state), c->state_at[0] ? " at " : "",
 	    c->state_at);
+	/* The reason may be a partner's text: escaped, it cannot forge a
+	 * line of the timeline. */
 	if (c->closed_reason[0] != '\0')
-		printf(" (%s)", c->closed_reason);
+		printf(" (%s)", log_escape(esc, sizeof(esc),
+		    c->closed_reason));
 	printf("\n");
 	if (c->reroutes > 0)
 		printf("  rerouted: %lld times\n", (long long)c->reroutes);

@@ -129,13 +129,15 @@ lifecycle_time_usec(const char *ts, int64_t *out)
 
 int
 lifecycle_newer(int64_t at, uint32_t version, int has_cur, int64_t cur_at,
-    uint32_t cur_version)
+    uint32_t cur_version, int same_sender)
 {
 	if (!has_cur)
 		return 1;
 	if (at != cur_at)
 		return at > cur_at;
-	return version >= cur_version;
+	/* Versions count per sender: between two senders at the same
+	 * instant, the later arrival wins. */
+	return !same_sender || version >= cur_version;
 }
 
 static void

@@ -17,6 +17,7 @@
 
 #include "lifecycle.h"
 #include "store_int.h"
+#include "util.h"
 
 static void
 col(sqlite3_stmt *s, int i, char *buf, size_t bufsz)
@@ -172,6 +173,72 @@ store_case_queue(struct store *st, const struct store_followup *f,
 	    f->message_id, NULL, detail, err);
 }
 
+/*
+ * protocol.md §4: withdrawing a Referral never delivered cancels it here.
+ * If it was on the wire all the same and the partner took it, the case is
+ * withdrawn after all: a Withdraw follows it, so that the partner closes
+ * its copy too.  Called by the delivery's transaction when a cancelled
+ * Referral comes back delivered.
+ */
+int
+store_case_withdraw_late(struct store *st, int64_t hcase, const char *peer,
+    time_t now, struct store_err *err)
+{
+	static const char reason[] = "withdrawn before it was delivered";
+	struct lifecycle_head h;
+	struct store_followup f;
+	struct store_case c;
+	struct message *m;
+	struct msg_err merr;
+	char id[HLX_UUID_LEN + 1], ts[HLX_TIMESTAMP_MAX + 1], why[160], *xml;
+	unsigned version;
+	size_t len;
+	int rc;
+
+	if (store_case_get(st, hcase, &c, err) == -1)
+		return -1;
+	if (!c.ours || strcmp(c.state, "closed") != 0 ||
+	    strcmp(c.closed_reason, "withdrawn") != 0)
+		return 0;
+	if (store_case_next_version(st, hcase, peer, &version, err) == -1)
+		return -1;
+	if (util_uuid4(id, sizeof(id)) == -1 ||
+	    type_timestamp_format(now, ts, sizeof(ts)) == -1)
+		return store_set_err(err, STORE_FAIL, "no uuid or time");
+	memset(&h, 0, sizeof(h));
+	h.message_id = id;
+	h.sent_at = ts;
+	h.sender = c.issuer;
+	h.recipient = peer;
+	h.test = c.test;
+	h.issuer = c.issuer;
+	h.number = c.number;
+	h.version = version;
+	if ((m = lifecycle_withdraw(&h, reason, NULL, 0, why,
+	    sizeof(why))) == NULL)
+		return store_set_err(err, STORE_FAIL, "Withdraw of %s: %s",
+		    c.case_id, why);
+	rc = message_write(m, &xml, &len, &merr);
+	message_free(m);
+	if (rc == -1)
+		return store_set_err(err, STORE_FAIL, "Withdraw of %s: %s",
+		    c.case_id, merr.detail);
+	memset(&f, 0, sizeof(f));
+	f.hcase = hcase;
+	f.case_id = c.case_id;
+	f.peer = peer;
+	f.type = "Withdraw";
+	f.version = version;
+	f.message_id = id;
+	f.body = xml;
+	f.len = len;
+	f.test = c.test;
+	f.now = now;
+	rc = store_case_queue(st, &f, err);
+	free(xml);
+	return rc;
+}
+
 int
 store_case_set_record(struct store *st, int64_t hcase, const char *record,
     const char *sha256, struct store_err *err)
@@ -180,23 +247,30 @@ store_case_set_record(struct store *st, int64_t hcase, const char *record,
 	    "record_sha256 = ? WHERE id = ?", "ssi", record, sha256, hcase);
 }
 
-/* The case's current applied state: 1 there is one, 0 none, -1 error. */
+/* The case's current applied state and whether it came from the same
+ * sender as in: 1 there is one, 0 none, -1 error. */
 static int
-current_state(struct store *st, int64_t hcase, int64_t *at,
-    uint32_t *version, struct store_err *err)
+current_state(struct store *st, int64_t hcase, const struct store_state *in,
+    int64_t *at, uint32_t *version, int *same, struct store_err *err)
 {
 	sqlite3_stmt *s;
+	const char *peer;
 	int rc, found = 0;
 
-	if ((s = store_stmt(st, err, "SELECT state_usec, version FROM "
-	    "case_state WHERE hcase = ? AND applied = 1 ORDER BY id DESC "
-	    "LIMIT 1", "i", hcase)) == NULL)
+	if ((s = store_stmt(st, err, "SELECT state_usec, version, source = "
+	    "'peer', peer FROM case_state WHERE hcase = ? AND applied = 1 "
+	    "ORDER BY id DESC LIMIT 1", "i", hcase)) == NULL)
 		return -1;
 	rc = sqlite3_step(s);
 	if (rc == SQLITE_ROW) {
 		found = 1;
 		*at = sqlite3_column_int64(s, 0);
 		*version = (uint32_t)sqlite3_column_int64(s, 1);
+		peer = (const char *)sqlite3_column_text(s, 3);
+		/* Versions count per sender: comparable only then. */
+		*same = sqlite3_column_int(s, 2) == in->peer_sent &&
+		    (!in->peer_sent || (peer != NULL && in->peer != NULL &&
+		    strcmp(peer, in->peer) == 0));
 	}
 	sqlite3_finalize(s);
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
@@ -210,7 +284,7 @@ store_case_state(struct store *st, const struct store_case *c,
 {
 	int64_t at, cur_at = 0;
 	uint32_t cur_version = 0;
-	int to, from, has;
+	int to, from, has, same = 0;
 	char detail[200];
 
 	*applied = 0;
@@ -222,21 +296,25 @@ store_case_state(struct store *st, const struct store_case *c,
 		    "a timestamp", in->state_at);
 	from = c->state[0] != '\0' ? type_vocab_parse(VOCAB_STATE, c->state) :
 	    -1;
-	if ((has = current_state(st, c->id, &cur_at, &cur_version, err)) ==
-	    -1)
+	if ((has = current_state(st, c->id, in, &cur_at, &cur_version, &same,
+	    err)) == -1)
 		return -1;
-	if (in->force)
+	if (in->test)
+		*applied = 0;
+	else if (in->force)
 		*applied = from != STATE_CLOSED;
 	else
 		*applied = lifecycle_may_follow(from, (enum case_state)to) &&
-		    lifecycle_newer(at, in->version, has, cur_at, cur_version);
+		    lifecycle_newer(at, in->version, has, cur_at, cur_version,
+		    same);
 	if (store_exec(st, err, "INSERT INTO case_state (hcase, state, "
 	    "state_at, state_usec, source, peer, message_id, version, "
-	    "observed_by, reason, content_urls, applied, recorded_at) VALUES "
-	    "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", "ississsisssii", c->id,
-	    in->state, in->state_at, at, in->peer_sent ? "peer" : "local",
-	    in->peer, in->message_id, (int64_t)in->version, in->observed_by,
-	    in->reason, in->content_urls, (int64_t)*applied,
+	    "observed_by, reason, content_urls, applied, test, recorded_at) "
+	    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+	    "ississsisssiii", c->id, in->state, in->state_at, at,
+	    in->peer_sent ? "peer" : "local", in->peer, in->message_id,
+	    (int64_t)in->version, in->observed_by, in->reason,
+	    in->content_urls, (int64_t)*applied, (int64_t)in->test,
 	    (int64_t)in->now) == -1)
 		return -1;
 	if (!*applied)

@@ -144,6 +144,64 @@ duplicate(struct store *st, const struct store_inbound *in,
 	return found;
 }
 
+/*
+ * 17 ahead of 15-16 for a message this peer already had accepted (same
+ * bytes): its retry is answered duplicate, although the message may have
+ * closed the case (a Withdraw) or made the sender leave it (a Reroute) --
+ * otherwise a 202 lost on the way would turn into a final 422.  1 answered
+ * (a filled), 0 not a replay, -1 error.
+ */
+static int
+replayed(struct store *st, const struct store_inbound *in, const char *sha,
+    struct ingest_answer *a, struct store_err *err)
+{
+	struct ingest_answer tmp = *a;
+	int rc;
+
+	if ((rc = duplicate(st, in, sha, &tmp, err)) != 1)
+		return rc;
+	if (tmp.status != 202)
+		return 0;	/* other bytes: 409, after checks 15-16 */
+	*a = tmp;
+	return 1;
+}
+
+/* The same version of a case again from this peer (check 18)? */
+static int
+version_used(struct store *st, int64_t hcase, const char *peer,
+    uint32_t version, struct store_err *err)
+{
+	sqlite3_stmt *s;
+	int rc, used = 0;
+
+	if ((s = store_stmt(st, err, "SELECT count(*) FROM inbox WHERE "
+	    "hcase = ? AND peer = ? AND version = ?", "isi", hcase, peer,
+	    (int64_t)version)) == NULL)
+		return -1;
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		used = sqlite3_column_int64(s, 0) > 0;
+	sqlite3_finalize(s);
+	if (rc != SQLITE_ROW)
+		return store_fail(st, err, rc, "look up a version");
+	return used;
+}
+
+/* A version received: the highest kept, a skipped one counted as a gap
+ * and a late one filling it uncounted (protocol.md §2.2). */
+static int
+version_seen(struct store *st, int64_t hcase, const char *peer,
+    uint32_t version, struct store_err *err)
+{
+	return store_exec(st, err, "INSERT INTO case_version (hcase, peer, "
+	    "direction, last_version, gaps) VALUES (?, ?, 'in', ?, ?) "
+	    "ON CONFLICT (hcase, peer, direction) DO UPDATE SET "
+	    "gaps = gaps + CASE WHEN excluded.last_version > last_version "
+	    "THEN excluded.last_version - last_version - 1 ELSE -1 END, "
+	    "last_version = max(last_version, excluded.last_version)", "isii",
+	    hcase, peer, (int64_t)version, (int64_t)(version - 1));
+}
+
 /* case_prefix + year + "-" + six digits, from our per-year sequence. */
 static int
 next_number(struct store *st, const char *prefix, time_t now, char *out,
@@ -200,6 +258,42 @@ referral_event(struct store *st, const struct store_inbound *in,
 	    in->now, err);
 }
 
+/* A Referral amendment older than the content we have: stored and
+ * answered like any, its content not applied (the event says so). */
+static int
+late_referral(struct store *st, const struct store_inbound *in,
+    const char *sha, const char *now_ts, const struct hcase_row *c,
+    struct ingest_answer *a, struct store_err *err)
+{
+	const struct msg_referral *r = &in->m->u.referral;
+	char data[256];
+
+	snprintf(data, sizeof(data), "{\"type\":\"Referral\",\"version\":%u,"
+	    "\"applied\":false%s}", r->caseref.version,
+	    in->m->header.test ? ",\"test\":true" : "");
+	if (version_seen(st, c->id, in->peer, r->caseref.version, err) == -1 ||
+	    store_exec(st, err, "INSERT INTO inbox (peer, message_id, hcase, "
+	    "type, version, body, body_sha256, received_at, test) VALUES "
+	    "(?, ?, ?, 'Referral', ?, ?, ?, ?, ?)", "ssiibssi", in->peer,
+	    in->m->header.message_id, c->id, (int64_t)r->caseref.version,
+	    (const void *)in->body, in->len, sha, now_ts,
+	    (int64_t)in->m->header.test) == -1 ||
+	    store_audit(st, AUDIT_RECEIVED, in->peer, c->our_number,
+	    in->m->header.message_id, in->pin, "Referral (late amendment, not "
+	    "applied)", err) == -1 ||
+	    store_event(st, EVENT_AMENDMENT, c->id, in->peer,
+	    in->m->header.message_id, data, in->now, err) == -1)
+		return -1;
+	a->status = 202;
+	a->code = NULL;
+	snprintf(a->received_at, sizeof(a->received_at), "%s", now_ts);
+	snprintf(a->partner_issuer, sizeof(a->partner_issuer), "%s",
+	    in->self);
+	snprintf(a->partner_number, sizeof(a->partner_number), "%s",
+	    c->our_number);
+	return 0;
+}
+
 /* Referral from a partner: a new case, or an amendment of one. */
 static int
 ingest_referral(struct store *st, const struct store_inbound *in,
@@ -214,6 +308,8 @@ ingest_referral(struct store *st, const struct store_inbound *in,
 	int64_t last = 0;
 	int found, rc;
 
+	if ((rc = replayed(st, in, sha, a, err)) != 0)
+		return rc == -1 ? -1 : 0;
 	if ((found = find_case(st, r->caseref.issuer, r->caseref.number, &c,
 	    err)) == -1)
 		return -1;
@@ -225,19 +321,26 @@ ingest_referral(struct store *st, const struct store_inbound *in,
 	if ((rc = duplicate(st, in, sha, a, err)) != 0)
 		return rc == -1 ? -1 : 0;
 	if (found) {
-		if ((s = store_stmt(st, err, "SELECT last_version FROM "
-		    "case_version WHERE hcase = ? AND peer = ? AND direction = "
-		    "'in'", "is", c.id, in->peer)) == NULL)
+		if ((rc = version_used(st, c.id, in->peer, r->caseref.version,
+		    err)) == -1)
 			return -1;
-		if (sqlite3_step(s) == SQLITE_ROW)
-			last = sqlite3_column_int64(s, 0);
-		sqlite3_finalize(s);
-		if ((int64_t)r->caseref.version <= last) {
+		if (rc) {
 			ingest_error(a, 409, "VERSION_REUSED", 0, "version %u "
 			    "of case %s was already used", r->caseref.version,
 			    r->caseref.number);
 			return 0;
 		}
+		/* The content is the newest Referral's: a late, older
+		 * amendment is kept and answered, never applied. */
+		if ((s = store_stmt(st, err, "SELECT coalesce(max(version), 0) "
+		    "FROM inbox WHERE hcase = ? AND peer = ? AND type = "
+		    "'Referral'", "is", c.id, in->peer)) == NULL)
+			return -1;
+		if (sqlite3_step(s) == SQLITE_ROW)
+			last = sqlite3_column_int64(s, 0);
+		sqlite3_finalize(s);
+		if ((int64_t)r->caseref.version < last)
+			return late_referral(st, in, sha, now_ts, &c, a, err);
 	}
 	memset(ho, 0, sizeof(*ho));
 	if (!found) {
@@ -262,13 +365,7 @@ ingest_referral(struct store *st, const struct store_inbound *in,
 		    (unsigned)sqlite3_column_int(s, 0) + 1 : 1;
 		sqlite3_finalize(s);
 	}
-	if (store_exec(st, err, "INSERT INTO case_version (hcase, peer, "
-	    "direction, last_version, gaps) VALUES (?, ?, 'in', ?, ?) "
-	    "ON CONFLICT (hcase, peer, direction) DO UPDATE SET "
-	    "gaps = gaps + (excluded.last_version - last_version - 1), "
-	    "last_version = excluded.last_version", "isii", c.id, in->peer,
-	    (int64_t)r->caseref.version, (int64_t)(r->caseref.version - 1)) ==
-	    -1)
+	if (version_seen(st, c.id, in->peer, r->caseref.version, err) == -1)
 		return -1;
 	/* The deadline runs from when the file was first written. */
 	if (type_timestamp_format(handoff_deadline(in->now, r->severity,
@@ -521,6 +618,7 @@ status_effects(struct store *st, const struct store_inbound *in,
 	ss.observed_by = u->observed_by >= 0 ? type_vocab_name(
 	    VOCAB_OBSERVED_BY, u->observed_by) : NULL;
 	ss.reason = u->reason;
+	ss.test = in->m->header.test && !c->test;
 	ss.now = in->now;
 	if (urls != NULL && (urltext = json_dumps(urls, JSON_COMPACT)) == NULL)
 		rc = store_set_err(err, STORE_FAIL, "out of memory");
@@ -631,6 +729,18 @@ followup_effects(struct store *st, const struct store_inbound *in,
 		return store_set_err(err, STORE_FAIL, "out of memory");
 	if (store_case_get(st, hcase, &c, err) == -1)
 		goto out;
+	/* protocol.md §2.1: a test message is processed end to end but
+	 * never acted on -- unless the case itself is a test. */
+	if (m->header.test && !c.test && m->type != BODY_STATUS_UPDATE) {
+		kind = m->type == BODY_ASSESSMENT ? EVENT_ASSESSMENT :
+		    m->type == BODY_WITHDRAW ? EVENT_WITHDRAW : EVENT_REROUTE;
+		if (m->type == BODY_ASSESSMENT)
+			assessment_data(&m->u.assessment, d);
+		else
+			json_object_set_new(d, "applied", json_false());
+		rc = event_json(st, kind, hcase, in, d, err);
+		return rc;
+	}
 	switch (m->type) {
 	case BODY_STATUS_UPDATE:
 		kind = EVENT_STATUS;
@@ -683,10 +793,10 @@ ingest_followup(struct store *st, const struct store_inbound *in,
 	const struct msg_caseref *ref = caseref_of(in->m);
 	const char *type = type_vocab_name(VOCAB_BODY, (int)in->m->type);
 	struct hcase_row c;
-	sqlite3_stmt *s;
-	int64_t last = 0;
 	int found, issuer, rc;
 
+	if ((rc = replayed(st, in, sha, a, err)) != 0)
+		return rc == -1 ? -1 : 0;
 	if ((found = find_case(st, ref->issuer, ref->number, &c, err)) == -1)
 		return -1;
 	issuer = strcmp(ref->issuer, in->peer) == 0;
@@ -714,27 +824,15 @@ ingest_followup(struct store *st, const struct store_inbound *in,
 		return rc == -1 ? -1 : 0;
 	/* 18: the same version again; a late one that filled a gap is
 	 * new (protocol.md §2.2), and its state is applied by its time. */
-	if ((s = store_stmt(st, err, "SELECT count(*) FROM inbox WHERE "
-	    "hcase = ? AND peer = ? AND version = ?", "isi", c.id, in->peer,
-	    (int64_t)ref->version)) == NULL)
+	if ((rc = version_used(st, c.id, in->peer, ref->version, err)) == -1)
 		return -1;
-	if (sqlite3_step(s) == SQLITE_ROW)
-		last = sqlite3_column_int64(s, 0);
-	sqlite3_finalize(s);
-	if (last > 0) {
+	if (rc) {
 		ingest_error(a, 409, "VERSION_REUSED", 0, "version %u of case "
 		    "%s was already used by %s", ref->version, ref->number,
 		    in->peer);
 		return 0;
 	}
-	if (store_exec(st, err, "INSERT INTO case_version (hcase, peer, "
-	    "direction, last_version, gaps) VALUES (?, ?, 'in', ?, ?) "
-	    "ON CONFLICT (hcase, peer, direction) DO UPDATE SET "
-	    "gaps = gaps + CASE WHEN excluded.last_version > last_version "
-	    "THEN excluded.last_version - last_version - 1 ELSE -1 END, "
-	    "last_version = max(last_version, excluded.last_version)", "isii",
-	    c.id, in->peer, (int64_t)ref->version,
-	    (int64_t)(ref->version - 1)) == -1 ||
+	if (version_seen(st, c.id, in->peer, ref->version, err) == -1 ||
 	    store_exec(st, err, "INSERT INTO inbox (peer, message_id, hcase, "
 	    "type, version, body, body_sha256, received_at, test) VALUES "
 	    "(?, ?, ?, ?, ?, ?, ?, ?, ?)", "ssisibssi", in->peer,

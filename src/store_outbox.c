@@ -431,7 +431,19 @@ store_outbox_attempted(struct store *st, const struct store_delivery *d,
 	const char *state = strcmp(a->outcome, "delivered") == 0 ?
 	    "delivered" : strcmp(a->outcome, "dead") == 0 ? "dead" :
 	    "retrying";
-	char detail[400];
+	char detail[400], prev[16] = "";
+	sqlite3_stmt *q;
+	int64_t hcase = 0;
+	int changed;
+
+	if ((q = store_stmt(st, err, "SELECT state, hcase FROM outbox WHERE "
+	    "id = ?", "i", d->id)) == NULL)
+		return -1;
+	if (sqlite3_step(q) == SQLITE_ROW) {
+		snprintf(prev, sizeof(prev), "%s", sqlite3_column_text(q, 0));
+		hcase = sqlite3_column_int64(q, 1);
+	}
+	sqlite3_finalize(q);
 
 	if (store_exec(st, err, "INSERT INTO attempt (outbox, started_at, "
 	    "finished_at, outcome, http_status, code, detail, answer) VALUES "
@@ -452,6 +464,12 @@ store_outbox_attempted(struct store *st, const struct store_delivery *d,
 	    a->detail, strcmp(state, "delivered") == 0 ? a->finished_at :
 	    (time_t)0, d->id) == -1)
 		return -1;
+	changed = sqlite3_changes(st->db) > 0;
+	if (changed && strcmp(prev, "cancelled") == 0 &&
+	    strcmp(state, "delivered") == 0 && strcmp(d->type, "Referral") ==
+	    0 && store_case_withdraw_late(st, hcase, d->peer,
+	    a->finished_at, err) == -1)
+		return -1;
 	if (strcmp(state, "delivered") == 0) {
 		if (store_exec(st, err, "UPDATE peer SET last_success_at = ? "
 		    "WHERE id = ?", "is", (int64_t)a->finished_at, d->peer) ==
@@ -471,8 +489,10 @@ store_outbox_attempted(struct store *st, const struct store_delivery *d,
 		    (int64_t)a->finished_at, detail, d->peer) == -1)
 			return -1;
 	}
-	/* The case system's feed: every delivery and every dead message. */
-	if (strcmp(state, "retrying") != 0 && store_exec(st, err, "INSERT "
+	/* The case system's feed: every delivery and every dead message
+	 * (not the failed last try of one an operator cancelled). */
+	if (changed && strcmp(state, "retrying") != 0 && store_exec(st, err,
+	    "INSERT "
 	    "INTO event (at, kind, hcase, peer, message_id, data) SELECT ?, ?, "
 	    "hcase, peer, message_id, json_object('type', type, 'version', "
 	    "version, 'http_status', ?, 'code', ?, 'detail', ?) FROM outbox "

@@ -23,7 +23,7 @@
  *   sent: outbox rows to P in state queued, retrying, delivered or dead
  *   (not unroutable, not cancelled); delivered; dead;
  *   removals: ours cases with a case_state row from P (source 'peer')
- *   saying content_removed;
+ *   saying content_removed (not from a test message);
  *   to_removal: for those of them that also have a delivered Referral to
  *   P, the seconds from its earliest delivered_at to the earliest
  *   content_removed StateAt from P (state_usec, floor of usec / 1e6);
@@ -291,6 +291,7 @@ read_partners(struct stats_build *b, struct store_err *err)
 	    "FROM case_state s JOIN c ON c.id = s.hcase "
 	    "WHERE " STATS_YEAR " AND c.origin = 'ours' AND "
 	    "s.source = 'peer' AND s.state = 'content_removed' AND "
+	    "s.test = 0 AND "
 	    "s.peer IS NOT NULL GROUP BY c.y, s.peer "
 	    "UNION ALL "
 	    "SELECT c.y, c.partner, 0, 0, 0, 0 FROM c "
@@ -348,6 +349,7 @@ read_to_removal(struct stats_build *b, struct store_err *err)
 	    "FROM case_state s JOIN c ON c.id = s.hcase "
 	    "WHERE " STATS_YEAR " AND c.origin = 'ours' AND "
 	    "s.source = 'peer' AND s.state = 'content_removed' AND "
+	    "s.test = 0 AND "
 	    "s.peer IS NOT NULL GROUP BY c.y, s.peer, s.hcase "
 	    "ORDER BY c.y, s.peer", "i", (int64_t)b->year)) == NULL)
 		return -1;
@@ -414,7 +416,8 @@ read_to_lea(struct stats_build *b, struct store_err *err)
 	if ((s = store_stmt(b->st, err, STATS_CASES "SELECT c.y, c.partner, "
 	    "c.id, l.usec, i.received_at FROM c "
 	    "JOIN (SELECT hcase, min(state_usec) AS usec FROM case_state "
-	    "WHERE source = 'local' AND state = 'forwarded_to_lea' "
+	    "WHERE source = 'local' AND state = 'forwarded_to_lea' AND "
+	    "test = 0 "
 	    "GROUP BY hcase) l ON l.hcase = c.id "
 	    "JOIN inbox i ON i.hcase = c.id AND i.type = 'Referral' AND "
 	    "i.test = 0 "

@@ -346,7 +346,92 @@ import json, sys
 e = [e for e in json.load(sys.stdin) if e["case"] == "CF-LC-4" and e["kind"] == "reroute_received"]
 print("" if len(e) == 1 and e[0]["data"]["country"] == "DE" else e)')"
 
-# ------------------------------- 7. ordering: NL stopped, then restarted
+# ---------------------------------------- 7. replays, late and test messages
+record CF-LC-8 NL | BE submit - >/dev/null
+wait_for 10 delivered be CF-LC-8 Referral 1
+c8=$(nl_case CF-LC-8)
+cat >"$tmp/w.xml" <<XML
+<?xml version="1.0" encoding="UTF-8"?>
+<Message xmlns="urn:x-hlx:1" version="1.0">
+  <Header>
+    <MessageId>$(uuid)</MessageId>
+    <SentAt>$(ago 0)</SentAt>
+    <Sender>hotline-be.example</Sender>
+    <Recipient>hotline-nl.example</Recipient>
+  </Header>
+  <Withdraw>
+    <CaseRef issuer="hotline-be.example" version="5">CF-LC-8</CaseRef>
+    <Reason>reported in error</Reason>
+  </Withdraw>
+</Message>
+XML
+st=$(post be "$nl" "$tmp/w.xml")
+check "a Withdraw sent by hand closes NL's copy (202)" "$([ "$st" = 202 ] && [ "$(show nl "$c8" 'c["state"]')" = closed ] || echo "$st $(cat "$tmp/ans")")"
+st=$(post be "$nl" "$tmp/w.xml")
+check "the same Withdraw again (a lost 202): 202 duplicate, not CASE_CLOSED" "$([ "$st" = 202 ] && grep -q '<Status>duplicate</Status>' "$tmp/ans" || echo "$st $(cat "$tmp/ans")")"
+
+record CF-LC-9 NL high | BE submit - >/dev/null
+wait_for 10 delivered be CF-LC-9 Referral 1
+c9=$(nl_case CF-LC-9)
+referral_v() {	# VERSION SEVERITY: a Referral of CF-LC-9 as BE would send it
+	record CF-LC-9 NL "$2" >"$tmp/r.json"
+	BE translate "$tmp/r.json" --recipient hotline-nl.example |
+	    sed "s/version=\"1\">CF-LC-9/version=\"$1\">CF-LC-9/" >"$tmp/r.xml"
+}
+referral_v 5 low
+st=$(post be "$nl" "$tmp/r.xml")
+check "an amendment v5 (after a gap) is applied" "$([ "$st" = 202 ] && [ "$(handoff nl "$c9" 'h["severity"]')" = low ] || echo "$st $(cat "$tmp/ans")")"
+referral_v 4 critical
+st=$(post be "$nl" "$tmp/r.xml")
+check "the late amendment v4 is accepted (202) with NL's number" "$([ "$st" = 202 ] && grep -q "<PartnerCaseRef issuer=\"hotline-nl.example\">$c9<" "$tmp/ans" || echo "$st $(cat "$tmp/ans")")"
+check "... and not applied: the hand-off keeps v5's content" "$([ "$(handoff nl "$c9" 'h["severity"], h["handoff"]["revision"]')" = "('low', 2)" ] || cat "$tmp/nl/handoff/$c9.json")"
+check "its event says applied: false" "$(NL events --json | python3 -c '
+import json, sys
+e = [e["data"].get("applied") for e in json.load(sys.stdin) if e["case"] == sys.argv[1] and e["kind"] == "amendment_received"]
+print("" if e == [None, False] else e)' "$c9")"
+
+status_xml nl be hotline-be.example CF-LC-7 9 content_online "$(ago 0)" |
+    sed 's|</Recipient>|</Recipient>\n    <Test>true</Test>|' >"$tmp/m.xml"
+st=$(post nl "$be" "$tmp/m.xml")
+check "a test StatusUpdate about a real case: 202, recorded, never applied" "$([ "$st" = 202 ] && [ "$(show be CF-LC-7 'c["state"]')" = content_removed ] || echo "$st $(cat "$tmp/ans") $(show be CF-LC-7 'c["state"]')")"
+
+cat >"$tmp/m.xml" <<XML
+<?xml version="1.0" encoding="UTF-8"?>
+<Message xmlns="urn:x-hlx:1" version="1.0">
+  <Header>
+    <MessageId>$(uuid)</MessageId>
+    <SentAt>$(ago 0)</SentAt>
+    <Sender>hotline-nl.example</Sender>
+    <Recipient>hotline-be.example</Recipient>
+  </Header>
+  <StatusUpdate>
+    <CaseRef issuer="hotline-be.example" version="10">CF-LC-7</CaseRef>
+    <State>closed</State>
+    <StateAt>$(ago 0)</StateAt>
+    <Reason>done
+    2026-01-01T00:00:00Z in    Withdraw     v9 FORGED</Reason>
+  </StatusUpdate>
+</Message>
+XML
+st=$(post nl "$be" "$tmp/m.xml")
+check "a partner's reason cannot forge a line of hlx case show" "$([ "$st" = 202 ] && ! BE case show CF-LC-7 | grep -qE '^ +2026-01-01.*FORGED' && BE case show CF-LC-7 | grep -q 'FORGED' || { echo "$st"; BE case show CF-LC-7; })"
+
+out=$(NL case update "$c1" --state forwarded_to_lea --at "$(ago 86400)" 2>&1); rc=$?
+check "a backdated state is recorded and sent, not applied" "$([ $rc -eq 0 ] && echo "$out" | grep -q 'recorded, not applied' && [ "$(show nl "$c1" 'c["state"]')" = content_removed ] || echo "$rc $out")"
+
+# A Referral on the wire while the case system withdraws it: the partner
+# took it after all, so a Withdraw follows it.
+kill -STOP "$(cat "$tmp/nl/pid")"
+record CF-LC-10 NL | BE submit - >/dev/null
+sleep 3
+out=$(BE case withdraw CF-LC-10 --reason "reported in error" 2>&1)
+kill -CONT "$(cat "$tmp/nl/pid")"
+check "withdrawn while in flight: cancelled locally" "$([ "$out" = "CF-LC-10 - cancelled" ] || echo "$out")"
+wait_for 20 delivered be CF-LC-10 Withdraw 2
+c10=$(nl_case CF-LC-10 2>/dev/null)
+check "it reached NL all the same: a Withdraw follows and NL's copy closes" "$(delivered be CF-LC-10 Withdraw 2 && [ "$(show nl "$c10" 'c["state"], c["closed_reason"]')" = "('closed', 'withdrawn')" ] || { BE outbox list; echo "c10=$c10"; })"
+
+# ------------------------------- 8. ordering: NL stopped, then restarted
 stop nl
 record CF-LC-6 NL | BE submit - >/dev/null
 record CF-LC-6 NL low >"$tmp/a6.json"
@@ -366,7 +451,7 @@ tl=$(show nl "$c6" '" ".join("%s:v%s" % (r["type"], r["version"]) for r in c["ti
 check "NL received them in version order" "$([ "$tl" = "Referral:v1 Referral:v2 StatusUpdate:v3" ] || echo "$tl")"
 check "NL applied them: revision 2 (low), state content_online" "$([ "$(show nl "$c6" 'c["handoff"]["revision"], c["state"]')" = "(2, 'content_online')" ] && [ "$(handoff nl "$c6" 'h["severity"]')" = low ] || show nl "$c6" 'c')"
 
-# ------------------------------------------ 8. cursors survive a restart
+# ------------------------------------------ 9. cursors survive a restart
 before=$(BE events | md5sum)
 stop be
 start be >/dev/null

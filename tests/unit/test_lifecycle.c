@@ -356,23 +356,28 @@ test_newer(void **state)
 {
 	(void)state;
 	/* no current state: anything is newer */
-	assert_true(lifecycle_newer(T0, 0, 0, 0, 0));
-	assert_true(lifecycle_newer(0, 0, 0, T0, 9));
+	assert_true(lifecycle_newer(T0, 0, 0, 0, 0, 1));
+	assert_true(lifecycle_newer(0, 0, 0, T0, 9, 1));
 	/* by StateAt first, whatever the versions */
-	assert_false(lifecycle_newer(T0 - 1, 9, 1, T0, 1));
-	assert_true(lifecycle_newer(T0 + 1, 1, 1, T0, 9));
-	assert_true(lifecycle_newer(T0 + 1, 0, 1, T0, UINT32_MAX));
-	assert_false(lifecycle_newer(T0 - 1, UINT32_MAX, 1, T0, 0));
-	/* the same instant: the higher version; equal, the later arrival */
-	assert_false(lifecycle_newer(T0, 4, 1, T0, 5));
-	assert_true(lifecycle_newer(T0, 5, 1, T0, 5));
-	assert_true(lifecycle_newer(T0, 6, 1, T0, 5));
-	assert_true(lifecycle_newer(T0, 0, 1, T0, 0));	/* our own updates */
-	assert_false(lifecycle_newer(T0, 0, 1, T0, 1));
-	assert_true(lifecycle_newer(T0, UINT32_MAX, 1, T0, UINT32_MAX - 1));
+	assert_false(lifecycle_newer(T0 - 1, 9, 1, T0, 1, 1));
+	assert_true(lifecycle_newer(T0 + 1, 1, 1, T0, 9, 1));
+	assert_true(lifecycle_newer(T0 + 1, 0, 1, T0, UINT32_MAX, 1));
+	assert_false(lifecycle_newer(T0 - 1, UINT32_MAX, 1, T0, 0, 1));
+	/* the same instant, the same sender: the higher or equal version */
+	assert_false(lifecycle_newer(T0, 4, 1, T0, 5, 1));
+	assert_true(lifecycle_newer(T0, 5, 1, T0, 5, 1));
+	assert_true(lifecycle_newer(T0, 6, 1, T0, 5, 1));
+	assert_true(lifecycle_newer(T0, 0, 1, T0, 0, 1));	/* our own updates */
+	assert_false(lifecycle_newer(T0, 0, 1, T0, 1, 1));
+	/* the same instant, another sender: versions do not compare, the
+	 * later arrival wins */
+	assert_true(lifecycle_newer(T0, 0, 1, T0, 7, 0));
+	assert_true(lifecycle_newer(T0, 1, 1, T0, 9, 0));
+	assert_false(lifecycle_newer(T0 - 1, 9, 1, T0, 1, 0));
+	assert_true(lifecycle_newer(T0, UINT32_MAX, 1, T0, UINT32_MAX - 1, 1));
 	/* negative times (before 1970) order too */
-	assert_true(lifecycle_newer(-1, 0, 1, -2, 0));
-	assert_false(lifecycle_newer(-2, 0, 1, -1, 0));
+	assert_true(lifecycle_newer(-1, 0, 1, -2, 0, 1));
+	assert_false(lifecycle_newer(-2, 0, 1, -1, 0, 1));
 }
 
 /* -- StatusUpdate ------------------------------------------------------ */
