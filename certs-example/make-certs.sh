@@ -132,6 +132,10 @@ export OPENSSL_CONF MC_DB MC_NEWCERTS MC_SERIAL
 mkdir "$MC_NEWCERTS"
 openssl rand -hex 16 >"$MC_SERIAL"
 
+# Like a real network CA's, each certificate names where its CA publishes
+# revocations (a synthetic address: nothing ever fetches it).  hlx itself
+# revokes a partner by retiring its pin, not by CRL; the address is there
+# so that the TLS audit sees certificates shaped like production ones.
 leafext() {  # NAME -> extension file for a TLS server+client certificate
     cat >"$tmp/$1.ext" <<EOF
 basicConstraints       = CA:FALSE
@@ -140,6 +144,7 @@ extendedKeyUsage       = serverAuth, clientAuth
 subjectAltName         = DNS:$1, IP:127.0.0.1
 subjectKeyIdentifier   = hash
 authorityKeyIdentifier = keyid:always
+crlDistributionPoints  = URI:http://crl.hotline-ca.example/ca.crl
 EOF
 }
 

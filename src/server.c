@@ -214,6 +214,10 @@ write_answer(struct server_conn *c, int status, const char *content_type,
 	if (content_type != NULL)
 		evbuffer_add_printf(out, "Content-Type: %s\r\n", content_type);
 	evbuffer_add_printf(out, "Content-Length: %zu\r\n", len);
+	/* Answers name cases: no cache keeps them, and no client guesses
+	 * another type for them. */
+	evbuffer_add_printf(out, "Cache-Control: no-store\r\n"
+	    "X-Content-Type-Options: nosniff\r\n");
 	if (retry_after >= 0)
 		evbuffer_add_printf(out, "Retry-After: %ld\r\n", retry_after);
 	if (close)
