@@ -1016,7 +1016,8 @@ cmd_events(struct cli *cli, int argc, char **argv)
 		return rc;
 	if (o.json)
 		all = json_array();
-	/* Page by page: the feed may be long, memory stays bounded. */
+	/* Page by page from the store: the text feed streams in bounded
+	 * memory; --json builds one document, so it holds the feed. */
 	do {
 		if (store_events(cli->store, since, EVENTS_PAGE, &l, &err) ==
 		    -1) {
