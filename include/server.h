@@ -32,6 +32,7 @@
 #define SERVER_OUTPUT_HIGH	(64 * 1024)
 #define SERVER_OUTPUT_LOW	(16 * 1024)
 
+struct evbuffer;
 struct server;
 struct server_conn;
 
@@ -91,5 +92,66 @@ void		 server_set_conf(struct server *, const struct conf *);
 /* Stops accepting; connections in flight may finish. */
 void		 server_close_listener(struct server *);
 void		 server_free(struct server *);
+
+/*
+ * The HTTP/1.1 framing of one connection, apart from TLS, sockets and
+ * deadlines: http-parser with the limits above, the headers read here
+ * (Content-Type, Content-Encoding, Expect), the body's limit (check 5), and
+ * the answer to bytes that frame no request (400, 413, 431).  The
+ * connections above drive it with what TLS gives them; a test or a fuzz
+ * target (tests/fuzz/fuzz_request.c) drives it with bytes of its own, so
+ * that it runs the code hlxd runs.
+ *
+ * Ownership: the framer owns the request it is reading; ops->request takes
+ * it over (it is freed by server_reply(), or by server_request_free()).
+ */
+struct server_http;
+
+struct server_http_ops {
+	/* A request begins: its headers' deadline starts. */
+	void	(*begin)(void *arg);
+	/* Its headers are in: checks 1 (again), 6's BUSY, 3 and 4.  0 to
+	 * go on, or -1 with e filled (e->retry_after is -1 unless set). */
+	int	(*headers)(struct server_request *, struct server_error *e,
+		    void *arg);
+	/* Its body is to be read (the body's deadline starts); the client
+	 * asked for "100 Continue" when expect_continue. */
+	void	(*body)(int expect_continue, void *arg);
+	/* The request is refused with e: answer it and close.  r is the
+	 * request being read; nothing more is parsed. */
+	void	(*refuse)(const struct server_request *r,
+		    const struct server_error *e, void *arg);
+	/* A complete request, handed over; keepalive: another may follow on
+	 * this connection.  Nothing is parsed until server_http_resume(). */
+	void	(*request)(struct server_request *, int keepalive,
+		    void *arg);
+};
+
+enum server_http_rc {
+	SERVER_HTTP_MORE,	/* all consumed: give it more bytes */
+	SERVER_HTTP_WAIT,	/* a request was handed over: resume after */
+	SERVER_HTTP_STOP,	/* refused (ops->refuse): close */
+	SERVER_HTTP_FAIL,	/* out of memory: drop the connection */
+};
+
+/* *max_bytes (the body limit) is read at each use, so that a reload
+ * applies to the connections already open.  NULL when out of memory. */
+struct server_http *server_http_new(const size_t *max_bytes,
+		    const struct server_http_ops *, void *arg);
+void		 server_http_free(struct server_http *);
+/* Parses up to len bytes; returns how many were consumed.  Call again with
+ * the rest only after SERVER_HTTP_MORE, or SERVER_HTTP_WAIT and then
+ * server_http_resume(). */
+size_t		 server_http_execute(struct server_http *,
+		    const char *data, size_t len, enum server_http_rc *rc);
+void		 server_http_resume(struct server_http *);
+/* The request being read (lent), or NULL between requests. */
+const struct server_request *server_http_request(const struct server_http *);
+/* An answer in HTTP/1.1, appended to out (close: Connection: close). */
+void		 server_http_answer(struct evbuffer *out, int status,
+		    const char *content_type, const char *body, size_t len,
+		    long retry_after, int close);
+/* A request handed over by ops->request that will not be answered. */
+void		 server_request_free(struct server_request *);
 
 #endif /* HLX_SERVER_H */

@@ -3,6 +3,8 @@
 # each, starting from the committed seed corpus (tests/fuzz/corpus/NAME/),
 # in a scratch copy so that the repository is never written.  A crash,
 # leak or timeout leaves its input in build/fuzz/findings/ and fails.
+# Each target gets a scratch TMPDIR too (fuzz_request keeps a store there),
+# removed afterwards even when the target crashed.
 set -u
 bindir=$1
 secs=$2
@@ -17,10 +19,12 @@ for t in "$bindir"/fuzz_*; do
 	name=$(basename "$t")
 	short=${name#fuzz_}
 	work=$(mktemp -d)
+	scratch=$(mktemp -d)
 	[ -d "$top/tests/fuzz/corpus/$short" ] &&
 	    cp -r "$top/tests/fuzz/corpus/$short/." "$work/"
 	n=$((n + 1))
-	"$t" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 \
+	TMPDIR="$scratch" "$t" -max_total_time="$secs" -timeout=10 \
+	    -rss_limit_mb=2048 \
 	    -max_len=65536 -print_final_stats=1 \
 	    -artifact_prefix="$findings/$name-" "$work" \
 	    >"$findings/$name.log" 2>&1
@@ -34,7 +38,7 @@ for t in "$bindir"/fuzz_*; do
 		echo "not ok $n - $name: exit $rc, see $findings/$name.log"
 		grep -E 'ERROR|SUMMARY' "$findings/$name.log" | head -3
 	fi
-	rm -rf "$work"
+	rm -rf "$work" "$scratch"
 done
 [ $n -gt 0 ] || { echo "not ok 1 - no fuzz target built"; exit 1; }
 [ $fail -eq 0 ]

@@ -1111,6 +1111,46 @@ version_unsupported(const char *v)
 	return !(v[0] == '1' && v[1] == '.');
 }
 
+/*
+ * The encoding the XML declaration names, if any, must be UTF-8: checked
+ * here, before libxml2 would load a converter for it (and print its
+ * conversion errors to our stderr, whatever the parser options say).
+ * 0 fine, -1 refused (err filled).
+ */
+static int
+declared_utf8(const char *buf, size_t len, struct msg_err *err)
+{
+	const char *p = buf, *end, *enc, *v;
+	size_t n;
+	char q;
+
+	if (len >= 3 && memcmp(p, "\xef\xbb\xbf", 3) == 0) {
+		p += 3;
+		len -= 3;
+	}
+	if (len < 5 || memcmp(p, "<?xml", 5) != 0)
+		return 0;
+	if ((end = memchr(p, '>', len < 256 ? len : 256)) == NULL)
+		return 0;	/* libxml2 refuses it as not well-formed */
+	for (enc = p; enc + 8 <= end; enc++)
+		if (memcmp(enc, "encoding", 8) == 0)
+			break;
+	if (enc + 8 > end)
+		return 0;
+	for (v = enc + 8; v < end && (*v == ' ' || *v == '\t' ||
+	    *v == '\r' || *v == '\n' || *v == '='); v++)
+		;
+	if (v >= end || (*v != '"' && *v != '\''))
+		return 0;
+	q = *v++;
+	for (n = 0; v + n < end && v[n] != q; n++)
+		;
+	if (n == 5 && strncasecmp(v, "UTF-8", 5) == 0)
+		return 0;
+	set_err(err, MSG_MALFORMED, 1, "line 1: the document must be UTF-8");
+	return -1;
+}
+
 static int
 read_doc(const char *buf, size_t len, xmlDocPtr *out, struct msg_err *err)
 {
@@ -1121,6 +1161,8 @@ read_doc(const char *buf, size_t len, xmlDocPtr *out, struct msg_err *err)
 	int doctype = 0, rc = -1;
 
 	*out = NULL;
+	if (declared_utf8(buf, len, err) == -1)
+		return -1;
 	if ((ctxt = xmlNewParserCtxt()) == NULL) {
 		set_err(err, MSG_INTERNAL, 0, "out of memory");
 		return -1;

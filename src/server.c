@@ -10,6 +10,10 @@
  * verified the client's certificate by pin (tls.c); the pin is checked
  * again at each request, because a resumed session skips verification.
  * Touches nothing on disk.
+ *
+ * The HTTP framing (server_http_*) is apart from the connection: it knows
+ * no socket, TLS or timer, so that tests/fuzz/fuzz_request.c runs the very
+ * code a partner's bytes meet here.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -58,8 +62,22 @@ struct server_conn {
 	enum phase		 phase;
 	struct event		*deadline;
 	struct event		*resume;
+	struct server_http	*http;		/* the framing */
+	struct server_request	*req;		/* pending (PH_WAIT) */
+	int			 busy;		/* over the connection cap */
+	int			 keepalive;
+	int			 throttled;	/* waiting for the client to read */
+	int			 clean;		/* keep the TLS session */
+	struct server_conn	*prev, *next;
+};
+
+/* The framing of one connection (server.h); no TLS, socket or timer. */
+struct server_http {
 	http_parser		 parser;
-	struct server_request	*req;		/* being read, or pending */
+	const struct server_http_ops *ops;
+	void			*arg;
+	const size_t		*max_bytes;
+	struct server_request	*req;		/* being read */
 	struct evbuffer		*body;
 	size_t			 header_bytes;
 	unsigned		 header_count;
@@ -68,11 +86,8 @@ struct server_conn {
 	int			 in_value;
 	enum hdr		 hdr;
 	char			 expect[32];
-	int			 busy;		/* over the connection cap */
-	int			 keepalive;
-	int			 throttled;	/* waiting for the client to read */
-	int			 clean;		/* keep the TLS session */
-	struct server_conn	*prev, *next;
+	int			 handed;	/* paused: a request handed over */
+	int			 refused;	/* ops->refuse called: stop */
 };
 
 struct server {
@@ -91,6 +106,7 @@ struct server {
 };
 
 static const http_parser_settings settings;	/* filled below */
+static const struct server_http_ops conn_ops;	/* filled below */
 
 static double
 now_mono(void)
@@ -127,8 +143,8 @@ ip_release(struct server *srv, const char *ip)
 		}
 }
 
-static void
-request_free(struct server_request *r)
+void
+server_request_free(struct server_request *r)
 {
 	if (r == NULL)
 		return;
@@ -146,8 +162,9 @@ conn_free(struct server_conn *c)
 			c->req->conn = NULL;	/* orphaned: answer dropped */
 			srv->pending--;
 		} else
-			request_free(c->req);
+			server_request_free(c->req);
 	}
+	server_http_free(c->http);	/* and the request being read */
 	if (c->prev != NULL)
 		c->prev->next = c->next;
 	else
@@ -160,8 +177,6 @@ conn_free(struct server_conn *c)
 		event_free(c->deadline);
 	if (c->resume != NULL)
 		event_free(c->resume);
-	if (c->body != NULL)
-		evbuffer_free(c->body);
 	/* A clean end keeps the session resumable: OpenSSL drops the
 	 * session of a connection that was not shut down. */
 	if (c->clean && c->ssl != NULL)
@@ -203,12 +218,10 @@ reason(int status)
 	}
 }
 
-static void
-write_answer(struct server_conn *c, int status, const char *content_type,
+void
+server_http_answer(struct evbuffer *out, int status, const char *content_type,
     const char *body, size_t len, long retry_after, int close)
 {
-	struct evbuffer *out = bufferevent_get_output(c->bev);
-
 	evbuffer_add_printf(out, "HTTP/1.1 %d %s\r\n", status,
 	    reason(status));
 	if (content_type != NULL)
@@ -235,15 +248,18 @@ refuse(struct server_conn *c, int status, const char *code, int retryable,
 {
 	struct server_error e = { status, code, detail, retryable,
 		retry_after };
+	const struct server_request *r;
 	struct server_request none;
 	char *body = NULL;
 	size_t len = 0;
 
 	memset(&none, 0, sizeof(none));
-	body = c->srv->hooks.error_body(c->req != NULL ? c->req : &none, &e,
-	    &len, c->srv->hooks.arg);
-	write_answer(c, status, "application/xml", body, body != NULL ? len : 0,
-	    retry_after, 1);
+	/* The request pending, or the one being read. */
+	r = c->req != NULL ? c->req : server_http_request(c->http);
+	body = c->srv->hooks.error_body(r != NULL ? r : &none, &e, &len,
+	    c->srv->hooks.arg);
+	server_http_answer(bufferevent_get_output(c->bev), status,
+	    "application/xml", body, body != NULL ? len : 0, retry_after, 1);
 	free(body);
 	log_info("event=refused ip=%s status=%d code=%s", c->ip, status, code);
 	c->phase = PH_CLOSING;
@@ -287,10 +303,10 @@ on_deadline(evutil_socket_t fd, short what, void *arg)
 	}
 }
 
-/* --- http-parser callbacks ------------------------------------------ */
+/* --- the framing: http-parser callbacks ----------------------------- */
 
-static struct server_conn *
-conn_of(http_parser *p)
+static struct server_http *
+http_of(http_parser *p)
 {
 	return p->data;
 }
@@ -298,62 +314,60 @@ conn_of(http_parser *p)
 static int
 on_message_begin(http_parser *p)
 {
-	struct server_conn *c = conn_of(p);
+	struct server_http *h = http_of(p);
 
-	if ((c->req = calloc(1, sizeof(*c->req))) == NULL)
+	if ((h->req = calloc(1, sizeof(*h->req))) == NULL)
 		return 1;
-	c->req->conn = c;
-	c->req->started = now_mono();
-	c->header_bytes = 0;
-	c->header_count = 0;
-	c->field_len = 0;
-	c->in_value = 0;
-	c->hdr = HDR_OTHER;
-	c->expect[0] = '\0';
-	evbuffer_drain(c->body, evbuffer_get_length(c->body));
-	c->phase = PH_HEADERS;
-	arm(c, &c->srv->header_tv);
+	h->req->started = now_mono();
+	h->header_bytes = 0;
+	h->header_count = 0;
+	h->field_len = 0;
+	h->in_value = 0;
+	h->hdr = HDR_OTHER;
+	h->expect[0] = '\0';
+	evbuffer_drain(h->body, evbuffer_get_length(h->body));
+	h->ops->begin(h->arg);
 	return 0;
 }
 
 static int
-too_large_headers(struct server_conn *c, size_t more)
+too_large_headers(struct server_http *h, size_t more)
 {
-	c->header_bytes += more;
-	return c->header_bytes > SERVER_HEADERS_MAX;
+	h->header_bytes += more;
+	return h->header_bytes > SERVER_HEADERS_MAX;
 }
 
 static int
 on_url(http_parser *p, const char *at, size_t len)
 {
-	struct server_conn *c = conn_of(p);
-	size_t have = strlen(c->req->path);
+	struct server_http *h = http_of(p);
+	size_t have = strlen(h->req->path);
 
-	if (too_large_headers(c, len) || have + len >= sizeof(c->req->path))
+	if (too_large_headers(h, len) || have + len >= sizeof(h->req->path))
 		return 1;
-	memcpy(c->req->path + have, at, len);
-	c->req->path[have + len] = '\0';
+	memcpy(h->req->path + have, at, len);
+	h->req->path[have + len] = '\0';
 	return 0;
 }
 
 static int
 on_header_field(http_parser *p, const char *at, size_t len)
 {
-	struct server_conn *c = conn_of(p);
+	struct server_http *h = http_of(p);
 	size_t i;
 
-	if (too_large_headers(c, len))
+	if (too_large_headers(h, len))
 		return 1;
-	if (c->in_value || c->header_count == 0) {
-		if (++c->header_count > SERVER_HEADER_COUNT_MAX)
+	if (h->in_value || h->header_count == 0) {
+		if (++h->header_count > SERVER_HEADER_COUNT_MAX)
 			return 1;
-		c->field_len = 0;
-		c->in_value = 0;
+		h->field_len = 0;
+		h->in_value = 0;
 	}
-	for (i = 0; i < len && c->field_len < sizeof(c->field) - 1; i++)
-		c->field[c->field_len++] = (char)(at[i] >= 'A' && at[i] <= 'Z' ?
+	for (i = 0; i < len && h->field_len < sizeof(h->field) - 1; i++)
+		h->field[h->field_len++] = (char)(at[i] >= 'A' && at[i] <= 'Z' ?
 		    at[i] + 32 : at[i]);
-	c->field[c->field_len] = '\0';
+	h->field[h->field_len] = '\0';
 	return 0;
 }
 
@@ -371,37 +385,48 @@ append(char *dst, size_t dstsz, const char *at, size_t len)
 static int
 on_header_value(http_parser *p, const char *at, size_t len)
 {
-	struct server_conn *c = conn_of(p);
+	struct server_http *h = http_of(p);
 
-	if (too_large_headers(c, len))
+	if (too_large_headers(h, len))
 		return 1;
-	if (!c->in_value) {
-		c->in_value = 1;
-		c->hdr = strcmp(c->field, "content-type") == 0 ? HDR_CTYPE :
-		    strcmp(c->field, "content-encoding") == 0 ? HDR_CENC :
-		    strcmp(c->field, "expect") == 0 ? HDR_EXPECT : HDR_OTHER;
+	if (!h->in_value) {
+		h->in_value = 1;
+		h->hdr = strcmp(h->field, "content-type") == 0 ? HDR_CTYPE :
+		    strcmp(h->field, "content-encoding") == 0 ? HDR_CENC :
+		    strcmp(h->field, "expect") == 0 ? HDR_EXPECT : HDR_OTHER;
 	}
-	switch (c->hdr) {
+	switch (h->hdr) {
 	case HDR_CTYPE:
 		/* A value too long to keep is no media type we accept. */
-		if (strlen(c->req->content_type) + len >=
-		    sizeof(c->req->content_type))
-			snprintf(c->req->content_type,
-			    sizeof(c->req->content_type), "(too long)");
+		if (strlen(h->req->content_type) + len >=
+		    sizeof(h->req->content_type))
+			snprintf(h->req->content_type,
+			    sizeof(h->req->content_type), "(too long)");
 		else
-			append(c->req->content_type,
-			    sizeof(c->req->content_type), at, len);
+			append(h->req->content_type,
+			    sizeof(h->req->content_type), at, len);
 		break;
 	case HDR_CENC:
-		c->req->content_encoding = 1;
+		h->req->content_encoding = 1;
 		break;
 	case HDR_EXPECT:
-		append(c->expect, sizeof(c->expect), at, len);
+		append(h->expect, sizeof(h->expect), at, len);
 		break;
 	case HDR_OTHER:
 		break;
 	}
 	return 0;
+}
+
+static void
+http_refuse(struct server_http *h, int status, const char *code,
+    int retryable, long retry_after, const char *detail)
+{
+	struct server_error e = { status, code, detail, retryable,
+		retry_after };
+
+	h->refused = 1;
+	h->ops->refuse(h->req, &e, h->arg);
 }
 
 /*
@@ -411,92 +436,69 @@ on_header_value(http_parser *p, const char *at, size_t len)
 static int
 on_headers_complete(http_parser *p)
 {
-	struct server_conn *c = conn_of(p);
-	struct server *srv = c->srv;
+	struct server_http *h = http_of(p);
 	struct server_error e;
-	char why[160];
 	size_t q;
 
-	c->req->method = http_method_str((enum http_method)p->method);
-	q = strcspn(c->req->path, "?#");
-	c->req->path[q] = '\0';
+	h->req->method = http_method_str((enum http_method)p->method);
+	q = strcspn(h->req->path, "?#");
+	h->req->path[q] = '\0';
 	if (p->upgrade || p->http_major != 1) {
-		refuse(c, 400, "MALFORMED", 0, -1, "only HTTP/1.x without "
+		http_refuse(h, 400, "MALFORMED", 0, -1, "only HTTP/1.x without "
 		    "upgrade is spoken here");
 		return -1;
 	}
-	/* Check 1 again, and who the answer is for. */
-	if (tls_peer_of(c->ssl, *srv->live, c->req->peer,
-	    sizeof(c->req->peer), c->req->pin, sizeof(c->req->pin), why,
-	    sizeof(why)) == -1) {
-		c->req->peer[0] = '\0';
-		log_warnx("event=refused ip=%s reason=\"%s\"", c->ip, why);
-	}
-	/* 6: over the connection cap, the partner is told to come back. */
-	if (c->busy) {
-		refuse(c, 503, "BUSY", 1, 5, "too many connections; try "
-		    "again later");
-		return -1;
-	}
-	/* 3, 4 (the caller's), then 5 */
+	/* 1 again, 6's BUSY, 3, 4 (the connection's), then 5 */
 	memset(&e, 0, sizeof(e));
 	e.retry_after = -1;
-	if (c->req->peer[0] != '\0' && srv->hooks.headers != NULL &&
-	    srv->hooks.headers(c->req, &e, srv->hooks.arg) == -1) {
-		refuse(c, e.status, e.code, e.retryable, e.retry_after,
+	if (h->ops->headers(h->req, &e, h->arg) == -1) {
+		http_refuse(h, e.status, e.code, e.retryable, e.retry_after,
 		    e.detail);
 		return -1;
 	}
 	if ((p->flags & F_CONTENTLENGTH) && p->content_length >
-	    srv->max_bytes) {
-		refuse(c, 413, "TOO_LARGE", 0, -1, "the body is larger than "
-		    "max_message_bytes");
+	    *h->max_bytes) {
+		http_refuse(h, 413, "TOO_LARGE", 0, -1, "the body is larger "
+		    "than max_message_bytes");
 		return -1;
 	}
-	if (strcasecmp(c->expect, "100-continue") == 0)
-		evbuffer_add_printf(bufferevent_get_output(c->bev),
-		    "HTTP/1.1 100 Continue\r\n\r\n");
-	c->phase = PH_BODY;
-	arm(c, &srv->body_tv);
+	h->ops->body(strcasecmp(h->expect, "100-continue") == 0, h->arg);
 	return 0;
 }
 
 static int
 on_body(http_parser *p, const char *at, size_t len)
 {
-	struct server_conn *c = conn_of(p);
+	struct server_http *h = http_of(p);
 
 	/* Refused at the first byte past the limit, chunked or not. */
-	if (evbuffer_get_length(c->body) + len > c->srv->max_bytes) {
-		refuse(c, 413, "TOO_LARGE", 0, -1, "the body is larger than "
-		    "max_message_bytes");
+	if (evbuffer_get_length(h->body) + len > *h->max_bytes) {
+		http_refuse(h, 413, "TOO_LARGE", 0, -1, "the body is larger "
+		    "than max_message_bytes");
 		return 1;
 	}
-	return evbuffer_add(c->body, at, len) == 0 ? 0 : 1;
+	return evbuffer_add(h->body, at, len) == 0 ? 0 : 1;
 }
 
 static int
 on_message_complete(http_parser *p)
 {
-	struct server_conn *c = conn_of(p);
-	struct server *srv = c->srv;
-	struct server_request *r = c->req;
-	size_t len = evbuffer_get_length(c->body);
+	struct server_http *h = http_of(p);
+	struct server_request *r = h->req;
+	size_t len = evbuffer_get_length(h->body);
 
-	event_del(c->deadline);
-	c->keepalive = http_should_keep_alive(p);
 	if (len > 0) {
 		if ((r->buf = malloc(len)) == NULL)
 			return 1;
-		evbuffer_remove(c->body, r->buf, len);
+		evbuffer_remove(h->body, r->buf, len);
 		r->body = r->buf;
 		r->len = len;
 	}
-	c->phase = PH_WAIT;
-	srv->pending++;
 	/* Nothing more is parsed until this request is answered. */
 	http_parser_pause(p, 1);
-	srv->hooks.request(r, srv->hooks.arg);
+	h->handed = 1;
+	h->req = NULL;
+	h->ops->request(r, http_should_keep_alive(p), h->arg);
 	return 0;
 }
 
@@ -510,6 +512,165 @@ static const http_parser_settings settings = {
 	.on_message_complete = on_message_complete,
 };
 
+struct server_http *
+server_http_new(const size_t *max_bytes, const struct server_http_ops *ops,
+    void *arg)
+{
+	struct server_http *h;
+
+	if ((h = calloc(1, sizeof(*h))) == NULL)
+		return NULL;
+	if ((h->body = evbuffer_new()) == NULL) {
+		free(h);
+		return NULL;
+	}
+	h->ops = ops;
+	h->arg = arg;
+	h->max_bytes = max_bytes;
+	http_parser_init(&h->parser, HTTP_REQUEST);
+	h->parser.data = h;
+	return h;
+}
+
+void
+server_http_free(struct server_http *h)
+{
+	if (h == NULL)
+		return;
+	server_request_free(h->req);
+	evbuffer_free(h->body);
+	free(h);
+}
+
+size_t
+server_http_execute(struct server_http *h, const char *data, size_t len,
+    enum server_http_rc *rc)
+{
+	enum http_errno e;
+	size_t n;
+
+	n = http_parser_execute(&h->parser, &settings, data, len);
+	e = HTTP_PARSER_ERRNO(&h->parser);
+	if (h->refused)
+		*rc = SERVER_HTTP_STOP;
+	else if (e == HPE_PAUSED || h->handed)
+		*rc = SERVER_HTTP_WAIT;
+	else if (e == HPE_OK)
+		*rc = SERVER_HTTP_MORE;
+	else if (h->req == NULL && on_message_begin(&h->parser) != 0)
+		*rc = SERVER_HTTP_FAIL;
+	else {
+		if (e == HPE_CB_url || e == HPE_CB_header_field ||
+		    e == HPE_CB_header_value || e == HPE_HEADER_OVERFLOW)
+			http_refuse(h, 431, "HEADERS_TOO_LARGE", 0, -1, "the "
+			    "request line and headers exceed their limit");
+		else
+			http_refuse(h, 400, "MALFORMED", 0, -1, "not a valid "
+			    "HTTP/1.1 request");
+		*rc = SERVER_HTTP_STOP;
+	}
+	return n;
+}
+
+void
+server_http_resume(struct server_http *h)
+{
+	h->handed = 0;
+	http_parser_pause(&h->parser, 0);
+}
+
+const struct server_request *
+server_http_request(const struct server_http *h)
+{
+	return h->req;
+}
+
+/* --- the framing's operations for a connection ---------------------- */
+
+static void
+conn_begin(void *arg)
+{
+	struct server_conn *c = arg;
+
+	c->phase = PH_HEADERS;
+	arm(c, &c->srv->header_tv);
+}
+
+static int
+conn_headers(struct server_request *r, struct server_error *e, void *arg)
+{
+	struct server_conn *c = arg;
+	struct server *srv = c->srv;
+	char why[160];
+
+	/* Check 1 again, and who the answer is for. */
+	if (tls_peer_of(c->ssl, *srv->live, r->peer, sizeof(r->peer), r->pin,
+	    sizeof(r->pin), why, sizeof(why)) == -1) {
+		r->peer[0] = '\0';
+		log_warnx("event=refused ip=%s reason=\"%s\"", c->ip, why);
+	}
+	/* 6: over the connection cap, the partner is told to come back. */
+	if (c->busy) {
+		e->status = 503;
+		e->code = "BUSY";
+		e->detail = "too many connections; try again later";
+		e->retryable = 1;
+		e->retry_after = 5;
+		return -1;
+	}
+	/* 3, 4 (the caller's) */
+	if (r->peer[0] != '\0' && srv->hooks.headers != NULL &&
+	    srv->hooks.headers(r, e, srv->hooks.arg) == -1)
+		return -1;
+	return 0;
+}
+
+static void
+conn_body(int expect_continue, void *arg)
+{
+	struct server_conn *c = arg;
+
+	if (expect_continue)
+		evbuffer_add_printf(bufferevent_get_output(c->bev),
+		    "HTTP/1.1 100 Continue\r\n\r\n");
+	c->phase = PH_BODY;
+	arm(c, &c->srv->body_tv);
+}
+
+static void
+conn_refuse(const struct server_request *r, const struct server_error *e,
+    void *arg)
+{
+	struct server_conn *c = arg;
+
+	(void)r;	/* refuse() finds it */
+	refuse(c, e->status, e->code, e->retryable, e->retry_after,
+	    e->detail);
+}
+
+static void
+conn_request(struct server_request *r, int keepalive, void *arg)
+{
+	struct server_conn *c = arg;
+	struct server *srv = c->srv;
+
+	event_del(c->deadline);
+	c->keepalive = keepalive;
+	r->conn = c;
+	c->req = r;
+	c->phase = PH_WAIT;
+	srv->pending++;
+	srv->hooks.request(r, srv->hooks.arg);
+}
+
+static const struct server_http_ops conn_ops = {
+	.begin = conn_begin,
+	.headers = conn_headers,
+	.body = conn_body,
+	.refuse = conn_refuse,
+	.request = conn_request,
+};
+
 /* --- the connection ------------------------------------------------- */
 
 static void
@@ -518,35 +679,22 @@ conn_read(struct bufferevent *bev, void *arg)
 	struct server_conn *c = arg;
 	struct evbuffer *in = bufferevent_get_input(bev);
 	struct evbuffer_iovec v;
+	enum server_http_rc rc;
 	size_t n;
-	enum http_errno e;
 
 	while (c->phase == PH_IDLE || c->phase == PH_HEADERS ||
 	    c->phase == PH_BODY) {
 		if (evbuffer_peek(in, -1, NULL, &v, 1) < 1 || v.iov_len == 0)
 			return;
-		n = http_parser_execute(&c->parser, &settings, v.iov_base,
-		    v.iov_len);
+		n = server_http_execute(c->http, v.iov_base, v.iov_len, &rc);
 		evbuffer_drain(in, n);
-		e = HTTP_PARSER_ERRNO(&c->parser);
-		if (e == HPE_PAUSED || c->phase == PH_CLOSING)
-			return;
-		if (e == HPE_OK)
-			continue;
-		if (c->phase == PH_WAIT)
-			return;
-		if (c->req == NULL && on_message_begin(&c->parser) != 0) {
+		if (rc == SERVER_HTTP_FAIL) {
 			conn_free(c);
 			return;
 		}
-		if (e == HPE_CB_url || e == HPE_CB_header_field ||
-		    e == HPE_CB_header_value || e == HPE_HEADER_OVERFLOW)
-			refuse(c, 431, "HEADERS_TOO_LARGE", 0, -1, "the request "
-			    "line and headers exceed their limit");
-		else
-			refuse(c, 400, "MALFORMED", 0, -1, "not a valid "
-			    "HTTP/1.1 request");
-		return;
+		/* WAIT: answered, then on_resume; STOP: refused, closing */
+		if (rc != SERVER_HTTP_MORE)
+			return;
 	}
 }
 
@@ -602,7 +750,7 @@ on_resume(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	http_parser_pause(&c->parser, 0);
+	server_http_resume(c->http);
 	conn_read(c->bev, c);
 }
 
@@ -613,14 +761,14 @@ server_reply(struct server_request *r, int status, const char *content_type,
 	struct server_conn *c = r->conn;
 
 	if (c == NULL) {
-		request_free(r);
+		server_request_free(r);
 		return;
 	}
 	c->srv->pending--;
 	c->req = NULL;
-	request_free(r);
-	write_answer(c, status, content_type, body, len, retry_after,
-	    !c->keepalive);
+	server_request_free(r);
+	server_http_answer(bufferevent_get_output(c->bev), status,
+	    content_type, body, len, retry_after, !c->keepalive);
 	if (!c->keepalive) {
 		c->phase = PH_CLOSING;
 		arm(c, &c->srv->header_tv);
@@ -694,7 +842,8 @@ on_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
 		srv->conns->prev = c;
 	srv->conns = c;
 	if ((c->ssl = SSL_new(srv->ctx)) == NULL ||
-	    (c->body = evbuffer_new()) == NULL ||
+	    (c->http = server_http_new(&srv->max_bytes, &conn_ops,
+	    c)) == NULL ||
 	    (c->deadline = evtimer_new(srv->base, on_deadline, c)) == NULL ||
 	    (c->resume = event_new(srv->base, -1, 0, on_resume, c)) == NULL)
 		goto fail_conn;
@@ -711,8 +860,6 @@ on_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
 	 * sending fills at most this much: then reading stops. */
 	bufferevent_setwatermark(c->bev, EV_READ, 0, srv->max_bytes +
 	    SERVER_HEADERS_MAX + 65536);
-	http_parser_init(&c->parser, HTTP_REQUEST);
-	c->parser.data = c;
 	c->phase = PH_HANDSHAKE;
 	bufferevent_setcb(c->bev, conn_read, conn_write, conn_event, c);
 	bufferevent_enable(c->bev, EV_READ | EV_WRITE);

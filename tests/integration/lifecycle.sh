@@ -346,6 +346,17 @@ import json, sys
 e = [e for e in json.load(sys.stdin) if e["case"] == "CF-LC-4" and e["kind"] == "reroute_received"]
 print("" if len(e) == 1 and e[0]["data"]["country"] == "DE" else e)')"
 
+# ------------------------------------------ 6b. a domestic case of BE's
+record CF-LC-11 BE | BE submit - >"$tmp/out"
+check "a case hosted in BE is a domestic hand-off" "$(grep -q '^CF-LC-11 - domestic$' "$tmp/out" || cat "$tmp/out")"
+out=$(BE case update CF-LC-11 --state forwarded_to_lea 2>&1)
+check "update on a domestic case: recorded only (nothing to send)" "$([ "$out" = "CF-LC-11 - local" ] && [ "$(show be CF-LC-11 'c["state"], c["handoff"]["state"]')" = "('forwarded_to_lea', 'acknowledged')" ] && [ "$(show be CF-LC-11 'len(c["timeline"]), c["timeline"][0]["direction"]')" = "(1, 'local')" ] || echo "$out $(show be CF-LC-11 'c')")"
+record CF-LC-11 BE critical >"$tmp/d.json"
+out=$(BE case amend CF-LC-11 "$tmp/d.json" 2>&1)
+check "amending it rewrites its hand-off: revision 2, amended, with internal" "$([ "$out" = "CF-LC-11 - domestic" ] && [ "$(handoff be CF-LC-11 'h["handoff"]["revision"], h["handoff"]["state"], h["severity"], "internal" in h')" = "(2, 'amended', 'critical', True)" ] || echo "$out")"
+out=$(BE case withdraw CF-LC-11 --reason "reported in error" 2>&1)
+check "withdrawing it: closed, hand-off revision 3, withdrawn" "$([ "$out" = "CF-LC-11 - domestic" ] && [ "$(handoff be CF-LC-11 'h["handoff"]["revision"], h["handoff"]["state"]')" = "(3, 'withdrawn')" ] && [ "$(show be CF-LC-11 'c["state"]')" = closed ] || echo "$out")"
+
 # ---------------------------------------- 7. replays, late and test messages
 record CF-LC-8 NL | BE submit - >/dev/null
 wait_for 10 delivered be CF-LC-8 Referral 1
