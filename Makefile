@@ -145,6 +145,12 @@ demo: deps
 MAN	= man/hlx.1 man/hlx.conf.5 man/hlxd.8
 MANDIR	?= $(PREFIX)/share/man
 
+# systemd: the unit, with hlxd's installed path rendered in, and the
+# tmpfiles.d entry that makes the directories it writes.
+UNITDIR	?= $(PREFIX)/lib/systemd/system
+TMPFILESDIR ?= $(PREFIX)/lib/tmpfiles.d
+SYSUSERSDIR ?= $(PREFIX)/lib/sysusers.d
+
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/hlx/schemas \
 	    $(DESTDIR)$(PREFIX)/share/doc/hlx $(DESTDIR)$(MANDIR)/man1 \
@@ -155,6 +161,14 @@ install: all
 	install -m 0644 $(filter %.1,$(MAN)) $(DESTDIR)$(MANDIR)/man1/
 	install -m 0644 $(filter %.5,$(MAN)) $(DESTDIR)$(MANDIR)/man5/
 	install -m 0644 $(filter %.8,$(MAN)) $(DESTDIR)$(MANDIR)/man8/
+	install -d $(DESTDIR)$(UNITDIR) $(DESTDIR)$(TMPFILESDIR) \
+	    $(DESTDIR)$(SYSUSERSDIR)
+	@mkdir -p $(O)
+	sed -e 's|@BINDIR@|$(PREFIX)/bin|g' etc/hlxd.service >$(O)/hlxd.service
+	@! grep -n '@[A-Z_]*@' $(O)/hlxd.service
+	install -m 0644 $(O)/hlxd.service $(DESTDIR)$(UNITDIR)/hlxd.service
+	install -m 0644 etc/hlx.tmpfiles $(DESTDIR)$(TMPFILESDIR)/hlx.conf
+	install -m 0644 etc/hlx.sysusers $(DESTDIR)$(SYSUSERSDIR)/hlx.conf
 
 clean:
 	rm -rf build bin

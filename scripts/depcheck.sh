@@ -10,7 +10,7 @@ layer() {
 	case "$1" in
 	log|arena|util|types|hlx_limits|file) echo 0 ;;
 	conf|record|message|message_int|schema_xsd|cert|audit|ingest|peertab|outcome|lifecycle) echo 1 ;;
-	setup|store|store_int|store_sql|handoff|tls|server|metrics|admin) echo 2 ;;
+	setup|store|store_int|store_sql|handoff|tls|server|metrics|admin|privdrop) echo 2 ;;
 	hlx|hlxd|hlx_cli|hlxd_writer|hlxd_delivery) echo 3 ;;
 	*) echo 9 ;;
 	esac

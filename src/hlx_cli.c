@@ -2,10 +2,13 @@
  * hlx_cli.c -- see hlx_cli.h.
  */
 #include <errno.h>
+#include <libgen.h>
+#include <limits.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sysexits.h>
 #include <time.h>
 #include <unistd.h>
@@ -67,6 +70,58 @@ cli_conf(struct cli *cli)
 	return 0;
 }
 
+/* "name (uid N)", or "uid N". */
+static const char *
+user_name(uid_t uid, char *buf, size_t bufsz)
+{
+	struct passwd *pw = getpwuid(uid);
+
+	if (pw != NULL)
+		snprintf(buf, bufsz, "%s (uid %lu)", pw->pw_name,
+		    (unsigned long)uid);
+	else
+		snprintf(buf, bufsz, "uid %lu", (unsigned long)uid);
+	return buf;
+}
+
+/*
+ * issue 7: root must never leave a store, audit key or hand-off file that
+ * hlxd, running as [daemon] user, cannot write.  So hlx writes only a
+ * store its effective uid owns, and creates one only in a directory it
+ * owns.  store_open() is always a read-write open that creates the store
+ * and the audit key when they are missing; a reading command therefore
+ * counts as writing when either is missing.  Otherwise a reading command
+ * may read a store of another user when permissions allow -- in practice
+ * root, as the store is 0600: SQLite gives the -wal and -shm it makes as
+ * root to the store's owner, and nothing else is written.  0, or 77 with
+ * the line in err.
+ */
+static int
+check_owner(const struct cli *cli, int writing, struct store_err *err)
+{
+	const char *path = cli->conf.store_path, *what = "store";
+	char dirbuf[PATH_MAX], owner[128], me[128];
+	struct stat sb;
+	uid_t euid = geteuid();
+
+	if (stat(path, &sb) == -1) {
+		if (errno != ENOENT)
+			return 0;	/* store_open() says why */
+		snprintf(dirbuf, sizeof(dirbuf), "%s", path);
+		path = dirname(dirbuf);
+		what = "directory of the store";
+		if (stat(path, &sb) == -1)
+			return 0;
+	} else if (!writing && access(cli->conf.audit_key, F_OK) == 0)
+		return 0;
+	if (sb.st_uid == euid)
+		return 0;
+	return store_set_err(err, STORE_PERM, "%s %s is owned by %s, not by "
+	    "%s: hlx writes only a store it owns, so that hlxd can still "
+	    "write it; run hlx as that user (e.g. with sudo -u)", what, path,
+	    user_name(sb.st_uid, owner, sizeof(owner)),
+	    user_name(euid, me, sizeof(me)));
+}
 
 int
 cli_store(struct cli *cli)
@@ -85,7 +140,8 @@ cli_store(struct cli *cli)
 	else
 		snprintf(cli->actor, sizeof(cli->actor), "uid:%lu",
 		    (unsigned long)getuid());
-	if (store_open(&cli->store, cli->conf.store_path, cli->conf.audit_key,
+	if (check_owner(cli, 0, &err) == -1 ||
+	    store_open(&cli->store, cli->conf.store_path, cli->conf.audit_key,
 	    cli->actor, &err) == -1)
 		return cli_store_fail(&err);
 	return 0;
@@ -167,6 +223,8 @@ cli_write_quiet(struct cli *cli, int (*f)(struct cli *, void *,
 		return rc;
 	}
 	memset(err, 0, sizeof(*err));
+	if (check_owner(cli, 1, err) == -1)
+		return exit_code(err);
 	if (store_begin(cli->store, err) == -1)
 		return exit_code(err);
 	if (f(cli, arg, err) == -1) {
