@@ -175,6 +175,12 @@ struct store_audit_verdict {
 	char		 why[160];
 };
 
+/* The tip as stored (count 0 and zeros for an empty trail), without
+ * checking the chain: what hlxd logs every hour (operations.md §5), so
+ * that it can be recorded elsewhere. */
+int	store_audit_tip(struct store *, int64_t *count,
+	    unsigned char tip[AUDIT_MAC_LEN], struct store_err *);
+
 /* Checks every entry against the key and the tip.  STORE_OK even when the
  * chain is broken: the verdict says so (bad_seq != 0). */
 int	store_audit_verify(struct store *, struct store_audit_verdict *out,

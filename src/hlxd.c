@@ -76,6 +76,7 @@
 #include "util.h"
 
 #define HLXD_TICK_SEC		1	/* peers reloaded, disk checked */
+#define HLXD_TIP_EVERY_SEC	3600	/* the audit tip in the log */
 #define HLXD_STOP_GRACE_SEC	10	/* SIGTERM: requests in flight */
 #define HLXD_RATE_PEERS_MAX	1024
 
@@ -99,6 +100,7 @@ struct hlxd {
 	struct writer		*writer;
 	struct delivery		*delivery;
 	struct event		*tick, *sigterm, *sigint, *sighup, *stop_timer;
+	time_t			 tip_logged;	/* last audit tip in the log */
 	int			 low_disk;
 	int			 stopping;
 	struct rate		 rates[HLXD_RATE_PEERS_MAX];
@@ -227,6 +229,28 @@ update_gauges(struct hlxd *d)
 	store_peer_list_free(&l);
 }
 
+/* operations.md §5: the audit tip in the log at start-up and every hour,
+ * so that it can be recorded where the store's writers cannot reach. */
+static void
+log_audit_tip(struct hlxd *d)
+{
+	unsigned char tip[AUDIT_MAC_LEN];
+	char hex[2 * AUDIT_MAC_LEN + 1];
+	struct store_err err;
+	int64_t count;
+	time_t now = time(NULL);
+
+	if (d->tip_logged != 0 && now - d->tip_logged < HLXD_TIP_EVERY_SEC)
+		return;
+	d->tip_logged = now;
+	if (store_audit_tip(d->st, &count, tip, &err) == -1) {
+		log_warnx("event=audit_tip_failed reason=\"%s\"", err.msg);
+		return;
+	}
+	audit_hex(tip, hex);
+	log_info("event=audit_tip count=%lld tip=%s", (long long)count, hex);
+}
+
 static void
 on_tick(evutil_socket_t fd, short what, void *arg)
 {
@@ -237,6 +261,7 @@ on_tick(evutil_socket_t fd, short what, void *arg)
 	reload_peers(d, 0);
 	check_disk(d);
 	update_gauges(d);
+	log_audit_tip(d);
 }
 
 /* Per-peer token bucket: rate_limit a second, a burst of two seconds. */

@@ -240,3 +240,26 @@ out:
 	arena_free(a);
 	return ret;
 }
+
+int
+store_audit_tip(struct store *st, int64_t *count,
+    unsigned char tip[AUDIT_MAC_LEN], struct store_err *err)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	*count = 0;
+	memset(tip, 0, AUDIT_MAC_LEN);
+	if ((s = store_stmt(st, err, "SELECT count, mac FROM audit_tip "
+	    "WHERE id = 1", NULL)) == NULL)
+		return -1;
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW && sqlite3_column_bytes(s, 1) == AUDIT_MAC_LEN) {
+		*count = sqlite3_column_int64(s, 0);
+		memcpy(tip, sqlite3_column_blob(s, 1), AUDIT_MAC_LEN);
+	}
+	sqlite3_finalize(s);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return store_fail(st, err, rc, "read the audit tip");
+	return 0;
+}

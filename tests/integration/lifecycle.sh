@@ -467,6 +467,10 @@ before=$(BE events | md5sum)
 stop be
 start be >/dev/null
 check "the event cursors are the same after a restart" "$([ "$(BE events | md5sum)" = "$before" ] || echo changed)"
+sleep 1.5
+tipline=$(grep -o 'event=audit_tip count=[0-9]* tip=[0-9a-f]*' "$tmp/be/log" | head -1)
+vcount=$(BE audit verify | sed -n 's/^audit: \([0-9]*\) entries verified.*/\1/p')
+check "hlxd logs the audit tip at start-up (operations.md §5)" "$(echo "$tipline" | grep -qE '^event=audit_tip count=[0-9]+ tip=[0-9a-f]{64}$' && [ "${tipline#*count=}" != "" ] && [ "$(echo "$tipline" | sed 's/.*count=\([0-9]*\) .*/\1/')" -le "$vcount" ] || echo "'$tipline' vs $vcount")"
 check "every gateway's audit trail verifies" "$(for g in be nl de; do "$hlx" -c "$tmp/$g/hlx.conf" audit verify >/dev/null || echo "$g broken"; done)"
 
 echo "1..$n"
