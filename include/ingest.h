@@ -41,6 +41,16 @@ void	ingest_error(struct ingest_answer *a, int status, const char *code,
 	    __attribute__((format(printf, 5, 6)));
 
 /*
+ * Checks 3 and 4 of protocol.md §3, on a request's head: the path and
+ * method (POST /hlx/1/messages, GET /hlx/1/capabilities), the media type
+ * (application/xml, charset UTF-8 if any) and no Content-Encoding.
+ * content_type NULL: none.  0 to go on, or -1 with the answer in a.
+ */
+int	ingest_check_head(const char *method, const char *path,
+	    const char *content_type, int content_encoding,
+	    struct ingest_answer *a);
+
+/*
  * Checks 7-14 of a message from peer (the id bound to its certificate).
  * Returns 0 with *out the parsed message (to be stored), or -1 with the
  * answer in a.

@@ -326,27 +326,6 @@ answer(struct hlxd *d, struct server_request *r, const struct ingest_answer *a,
 	free(xml);
 }
 
-static int
-media_type_ok(const char *ct)
-{
-	static const char base[] = "application/xml";
-	const char *p;
-
-	if (ct == NULL || strncasecmp(ct, base, sizeof(base) - 1) != 0)
-		return 0;
-	p = ct + sizeof(base) - 1;
-	while (*p == ' ')
-		p++;
-	if (*p == '\0')
-		return 1;
-	if (*p++ != ';')
-		return 0;
-	while (*p == ' ')
-		p++;
-	return strcasecmp(p, "charset=utf-8") == 0 ||
-	    strcasecmp(p, "charset=\"utf-8\"") == 0;
-}
-
 /*
  * An error after authentication is audited (operations.md §5): through
  * the writer, which owns the store's writes.  With answer_now the answer
@@ -391,22 +370,8 @@ on_headers(struct server_request *r, struct server_error *e, void *arg)
 		e->retry_after = 1;
 		return -1;
 	}
-	if (strcmp(r->path, "/hlx/1/capabilities") == 0) {
-		if (strcmp(r->method, "GET") == 0)
-			return 0;
-		ingest_error(&a, 405, "METHOD_NOT_ALLOWED", 0, "%.16s on "
-		    "/hlx/1/capabilities; use GET", r->method);
-	} else if (strcmp(r->path, "/hlx/1/messages") != 0)
-		ingest_error(&a, 404, "NOT_FOUND", 0, "no such path; messages "
-		    "go to POST /hlx/1/messages");
-	else if (strcmp(r->method, "POST") != 0)
-		ingest_error(&a, 405, "METHOD_NOT_ALLOWED", 0, "%.16s on "
-		    "/hlx/1/messages; use POST", r->method);
-	else if (!media_type_ok(r->content_type) || r->content_encoding)
-		ingest_error(&a, 415, "UNSUPPORTED_MEDIA_TYPE", 0, "%s",
-		    r->content_encoding ? "no Content-Encoding is accepted" :
-		    "Content-Type must be application/xml");
-	else
+	if (ingest_check_head(r->method, r->path, r->content_type,
+	    r->content_encoding, &a) == 0)
 		return 0;
 	e->status = a.status;
 	e->code = a.code;

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "ingest.h"
 
@@ -34,6 +35,53 @@ postable(enum body_type t)
 {
 	return t == BODY_REFERRAL || t == BODY_ASSESSMENT ||
 	    t == BODY_STATUS_UPDATE || t == BODY_WITHDRAW || t == BODY_REROUTE;
+}
+
+static int
+media_type_ok(const char *ct)
+{
+	static const char base[] = "application/xml";
+	const char *p;
+
+	if (ct == NULL || strncasecmp(ct, base, sizeof(base) - 1) != 0)
+		return 0;
+	p = ct + sizeof(base) - 1;
+	while (*p == ' ')
+		p++;
+	if (*p == '\0')
+		return 1;
+	if (*p++ != ';')
+		return 0;
+	while (*p == ' ')
+		p++;
+	return strcasecmp(p, "charset=utf-8") == 0 ||
+	    strcasecmp(p, "charset=\"utf-8\"") == 0;
+}
+
+int
+ingest_check_head(const char *method, const char *path,
+    const char *content_type, int content_encoding, struct ingest_answer *a)
+{
+	memset(a, 0, sizeof(*a));
+	a->retry_after = -1;
+	if (strcmp(path, "/hlx/1/capabilities") == 0) {
+		if (strcmp(method, "GET") == 0)
+			return 0;
+		ingest_error(a, 405, "METHOD_NOT_ALLOWED", 0, "%.16s on "
+		    "/hlx/1/capabilities; use GET", method);
+	} else if (strcmp(path, "/hlx/1/messages") != 0)
+		ingest_error(a, 404, "NOT_FOUND", 0, "no such path; messages "
+		    "go to POST /hlx/1/messages");
+	else if (strcmp(method, "POST") != 0)
+		ingest_error(a, 405, "METHOD_NOT_ALLOWED", 0, "%.16s on "
+		    "/hlx/1/messages; use POST", method);
+	else if (!media_type_ok(content_type) || content_encoding)
+		ingest_error(a, 415, "UNSUPPORTED_MEDIA_TYPE", 0, "%s",
+		    content_encoding ? "no Content-Encoding is accepted" :
+		    "Content-Type must be application/xml");
+	else
+		return 0;
+	return -1;
 }
 
 int

@@ -463,53 +463,16 @@ answer(struct fz *f, const struct server_request *r,
 	answered(f, r, a->status, keepalive, is_referral);
 }
 
-/* hlxd.c's media_type_ok(). */
-static int
-media_type_ok(const char *ct)
-{
-	static const char base[] = "application/xml";
-	const char *p;
-
-	if (ct == NULL || strncasecmp(ct, base, sizeof(base) - 1) != 0)
-		return 0;
-	p = ct + sizeof(base) - 1;
-	while (*p == ' ')
-		p++;
-	if (*p == '\0')
-		return 1;
-	if (*p++ != ';')
-		return 0;
-	while (*p == ' ')
-		p++;
-	return strcasecmp(p, "charset=utf-8") == 0 ||
-	    strcasecmp(p, "charset=\"utf-8\"") == 0;
-}
-
-/* hlxd.c's on_headers(), less the rate limit: checks 3 and 4. */
+/* hlxd.c's on_headers(), less the rate limit: checks 3 and 4
+ * (ingest_check_head, the same code). */
 static int
 hlxd_on_headers(struct fz *f, struct server_request *r,
     struct server_error *e)
 {
 	struct ingest_answer *a = &f->ha;
 
-	memset(a, 0, sizeof(*a));
-	a->retry_after = -1;
-	if (strcmp(r->path, "/hlx/1/capabilities") == 0) {
-		if (strcmp(r->method, "GET") == 0)
-			return 0;
-		ingest_error(a, 405, "METHOD_NOT_ALLOWED", 0, "%.16s on "
-		    "/hlx/1/capabilities; use GET", r->method);
-	} else if (strcmp(r->path, "/hlx/1/messages") != 0)
-		ingest_error(a, 404, "NOT_FOUND", 0, "no such path; messages "
-		    "go to POST /hlx/1/messages");
-	else if (strcmp(r->method, "POST") != 0)
-		ingest_error(a, 405, "METHOD_NOT_ALLOWED", 0, "%.16s on "
-		    "/hlx/1/messages; use POST", r->method);
-	else if (!media_type_ok(r->content_type) || r->content_encoding)
-		ingest_error(a, 415, "UNSUPPORTED_MEDIA_TYPE", 0, "%s",
-		    r->content_encoding ? "no Content-Encoding is accepted" :
-		    "Content-Type must be application/xml");
-	else
+	if (ingest_check_head(r->method, r->path, r->content_type,
+	    r->content_encoding, a) == 0)
 		return 0;
 	e->status = a->status;
 	e->code = a->code;

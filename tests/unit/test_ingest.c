@@ -236,12 +236,68 @@ teardown(void **state)
 	return test_schema_teardown(state);
 }
 
+/* Checks 3 and 4 (protocol.md §3): path, method, media type. */
+static void
+test_head(void **state)
+{
+	static const struct {
+		const char	*method, *path, *ct;
+		int		 enc, status;
+		const char	*code;
+	} t[] = {
+		{ "POST", "/hlx/1/messages", "application/xml", 0, 0, NULL },
+		{ "POST", "/hlx/1/messages", "Application/XML", 0, 0, NULL },
+		{ "POST", "/hlx/1/messages", "application/xml; charset=utf-8",
+		    0, 0, NULL },
+		{ "POST", "/hlx/1/messages", "application/xml;charset=\"UTF-8\"",
+		    0, 0, NULL },
+		{ "GET", "/hlx/1/capabilities", NULL, 0, 0, NULL },
+		{ "POST", "/hlx/1/capabilities", "application/xml", 0, 405,
+		    "METHOD_NOT_ALLOWED" },
+		{ "GET", "/hlx/1/messages", NULL, 0, 405, "METHOD_NOT_ALLOWED" },
+		{ "POST", "/hlx/1/messages/", "application/xml", 0, 404,
+		    "NOT_FOUND" },
+		{ "POST", "/", "application/xml", 0, 404, "NOT_FOUND" },
+		{ "POST", "/hlx/1/messages", NULL, 0, 415,
+		    "UNSUPPORTED_MEDIA_TYPE" },
+		{ "POST", "/hlx/1/messages", "text/xml", 0, 415,
+		    "UNSUPPORTED_MEDIA_TYPE" },
+		{ "POST", "/hlx/1/messages", "application/xml; charset=latin1",
+		    0, 415, "UNSUPPORTED_MEDIA_TYPE" },
+		{ "POST", "/hlx/1/messages", "application/xmlx", 0, 415,
+		    "UNSUPPORTED_MEDIA_TYPE" },
+		{ "POST", "/hlx/1/messages", "application/xml", 1, 415,
+		    "UNSUPPORTED_MEDIA_TYPE" },
+	};
+	struct ingest_answer a;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		int rc = ingest_check_head(t[i].method, t[i].path, t[i].ct,
+		    t[i].enc, &a);
+
+		if (t[i].status == 0) {
+			if (rc != 0)
+				fail_msg("%zu: %s %s refused: %s", i,
+				    t[i].method, t[i].path, a.code);
+			continue;
+		}
+		if (rc != -1 || a.status != t[i].status ||
+		    strcmp(a.code, t[i].code) != 0 || a.retryable)
+			fail_msg("%zu: %s %s: expected %d %s, got %d %s", i,
+			    t[i].method, t[i].path, t[i].status, t[i].code,
+			    a.status, rc == 0 ? "(accepted)" : a.code);
+	}
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_rows),
 		cmocka_unit_test(test_answers),
+		cmocka_unit_test(test_head),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
