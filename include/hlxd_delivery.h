@@ -16,11 +16,31 @@
 #define DELIVERY_INFLIGHT_MAX	256		/* transfers at once */
 #define DELIVERY_TICK_MS	1000		/* outbox polled (<= 2 s) */
 
+#define DELIVERY_CRED_MAX	(1024 * 1024)	/* a PEM file of [tls] */
+
 struct delivery;
 
-/* st is the thread's own store connection (it takes it over). */
+/*
+ * Our certificate, key and CA ([tls] cert, key, ca) in memory, read by
+ * hlxd before it drops privileges: libcurl is given the bytes, never the
+ * paths, so the key file may stay readable by root alone.
+ */
+struct delivery_creds {
+	char		*cert, *key, *ca;	/* ca NULL: none */
+	size_t		 cert_len, key_len, ca_len;
+};
+
+/* 0, or -1 with why naming the file. */
+int		 delivery_creds_load(const struct conf *,
+		    struct delivery_creds *, char *why, size_t whysz);
+/* Frees them; the key's bytes are wiped first. */
+void		 delivery_creds_free(struct delivery_creds *);
+
+/* st is the thread's own store connection, creds the credentials: it
+ * takes both over. */
 struct delivery	*delivery_start(const struct conf *, const struct msg_schema *,
-		    struct store *st, char *why, size_t whysz);
+		    struct store *st, struct delivery_creds *creds, char *why,
+		    size_t whysz);
 void		 delivery_stop(struct delivery *);
 
 #endif /* HLX_HLXD_DELIVERY_H */

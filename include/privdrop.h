@@ -60,9 +60,9 @@ int	privdrop_drop(const struct privdrop *, char *why, size_t whysz);
  * With pd_check, run as the user (after privdrop_drop()): the store, its
  * -wal and -shm, the audit key and the hand-off directory must belong to
  * the user, and so must the directories in which the missing ones (and the
- * store's -wal and -shm, always) are created; the [tls] files must be
- * readable by it (the delivery thread loads them for each connection).
- * Each problem is one line through report.  0, 77, or 78 when a directory
+ * store's -wal and -shm, always) are created.  The [tls] files are not
+ * its concern: hlxd reads them before the drop, so the key may stay
+ * root's.  Each problem is one line through report.  0, 77, or 78 when a directory
  * that must exist does not (permission problems outrank it).
  */
 int	privdrop_check_files(const struct privdrop *, const struct conf *,

@@ -37,11 +37,9 @@
  *   without a user.  An auditor expects a refusal (78, "set [daemon]
  *   user"); make it one once the suites set a user.  The systemd unit
  *   never runs hlxd as root (etc/hlxd.service).
- * - After the drop the process still reads the [tls] files: libcurl loads
- *   the client certificate and key for each connection to a partner
- *   (hlxd_delivery.c), so they must be readable by the user (checked,
- *   77).  XXX loading them once before the drop (CURLOPT_SSLKEY_BLOB)
- *   would let the key file stay root's.
+ * - The [tls] files are read before the drop: the listener's context, and
+ *   the bytes the delivery thread hands libcurl (delivery_creds_load:
+ *   never a path), so the key file may stay root's, 0600.
  * - A SIGHUP reload reads the configuration as the user: a file it cannot
  *   read is logged at start (the old configuration then stays in force).
  */
@@ -631,6 +629,7 @@ main(int argc, char *argv[])
 	struct hlxd d;
 	struct server_hooks hooks;
 	struct privdrop pd;
+	struct delivery_creds creds;
 	struct store *wst = NULL, *dst = NULL;
 	struct store_err err;
 	struct timeval tick = { HLXD_TICK_SEC, 0 };
@@ -640,6 +639,7 @@ main(int argc, char *argv[])
 	/* operations.md §1: programs run with umask 077. */
 	umask(077);
 	memset(&d, 0, sizeof(d));
+	memset(&creds, 0, sizeof(creds));
 	log_init("hlxd", 0, LOG_LEVEL_INFO);
 	while ((ch = getopt(argc, argv, "c:fnh")) != -1) {
 		switch (ch) {
@@ -729,6 +729,13 @@ main(int argc, char *argv[])
 		rc = EX_UNAVAILABLE;
 		goto out;
 	}
+	/* Our certificate and key for the partners' servers, read now: the
+	 * key file may stay root's. */
+	if (delivery_creds_load(&d.conf, &creds, why, sizeof(why)) == -1) {
+		log_warnx("event=start_failed reason=\"%s\"", why);
+		rc = EX_NOPERM;
+		goto out;
+	}
 	/* The drop: from here on, no root; every file is made as the user. */
 	if ((rc = privdrop_drop(&pd, why, sizeof(why))) != 0) {
 		log_warnx("event=start_failed reason=\"%s\"", why);
@@ -775,7 +782,7 @@ main(int argc, char *argv[])
 		log_warnx("event=start_failed reason=\"%s\"", err.msg);
 		goto out;
 	}
-	if ((d.delivery = delivery_start(&d.conf, d.schema, dst, why,
+	if ((d.delivery = delivery_start(&d.conf, d.schema, dst, &creds, why,
 	    sizeof(why))) == NULL) {
 		log_warnx("event=start_failed reason=\"%s\"", why);
 		goto out;
@@ -819,6 +826,7 @@ out:
 	store_close(wst);
 	store_close(dst);
 	store_close(d.st);
+	delivery_creds_free(&creds);
 	message_schema_free(d.schema);
 	conf_free(&d.conf);
 	return rc;

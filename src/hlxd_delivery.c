@@ -23,6 +23,7 @@
 #include <openssl/x509.h>
 
 #include "cert.h"
+#include "file.h"
 #include "hlxd_delivery.h"
 #include "log.h"
 #include "metrics.h"
@@ -56,6 +57,7 @@ struct delivery {
 	CURLM			*multi;
 	struct transfer		*inflight;
 	size_t			 ninflight;
+	struct delivery_creds	 creds;
 };
 
 static int ssl_index = -1;
@@ -211,6 +213,14 @@ start(struct delivery *dl, struct store_delivery *d, int caps)
 {
 	const struct conf *c = dl->conf;
 	struct transfer *t = calloc(1, sizeof(*t));
+	/* The bytes hlxd read before it dropped privileges (NOCOPY: they
+	 * live in dl, longer than any handle or connection). */
+	struct curl_blob cert = { dl->creds.cert, dl->creds.cert_len,
+		CURL_BLOB_NOCOPY };
+	struct curl_blob key = { dl->creds.key, dl->creds.key_len,
+		CURL_BLOB_NOCOPY };
+	struct curl_blob ca = { dl->creds.ca, dl->creds.ca_len,
+		CURL_BLOB_NOCOPY };
 	CURL *e;
 
 	if (t == NULL)
@@ -239,8 +249,8 @@ start(struct delivery *dl, struct store_delivery *d, int caps)
 	    curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE,
 	    caps ? (curl_off_t)-1 : (curl_off_t)t->d.len) != CURLE_OK ||
 	    curl_easy_setopt(e, CURLOPT_HTTPHEADER, t->headers) != CURLE_OK ||
-	    curl_easy_setopt(e, CURLOPT_SSLCERT, c->tls_cert) != CURLE_OK ||
-	    curl_easy_setopt(e, CURLOPT_SSLKEY, c->tls_key) != CURLE_OK ||
+	    curl_easy_setopt(e, CURLOPT_SSLCERT_BLOB, &cert) != CURLE_OK ||
+	    curl_easy_setopt(e, CURLOPT_SSLKEY_BLOB, &key) != CURLE_OK ||
 	    curl_easy_setopt(e, CURLOPT_SSLVERSION,
 	    CURL_SSLVERSION_TLSv1_2) != CURLE_OK ||
 	    curl_easy_setopt(e, CURLOPT_SSL_CIPHER_LIST, TLS12_CIPHERS) !=
@@ -263,16 +273,16 @@ start(struct delivery *dl, struct store_delivery *d, int caps)
 	    curl_easy_setopt(e, CURLOPT_ERRORBUFFER, t->why) != CURLE_OK ||
 	    curl_easy_setopt(e, CURLOPT_PRIVATE, t) != CURLE_OK)
 		goto fail;
-	if (c->tls_ca != NULL) {
+	if (dl->creds.ca != NULL) {
 		/* With a CA: chain and host name as well (protocol.md §1). */
-		if (curl_easy_setopt(e, CURLOPT_CAINFO, c->tls_ca) !=
+		if (curl_easy_setopt(e, CURLOPT_CAINFO_BLOB, &ca) !=
 		    CURLE_OK || curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST,
 		    2L) != CURLE_OK)
 			goto fail;
 	} else {
 		/* Pins and dates decide, in verify_cb; a partner's private
 		 * CA is not in any bundle, and its host name is its URL's. */
-		if (curl_easy_setopt(e, CURLOPT_CAINFO, c->tls_cert) !=
+		if (curl_easy_setopt(e, CURLOPT_CAINFO_BLOB, &cert) !=
 		    CURLE_OK || curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST,
 		    0L) != CURLE_OK)
 			goto fail;
@@ -525,9 +535,46 @@ run(void *arg)
 	return NULL;
 }
 
+int
+delivery_creds_load(const struct conf *c, struct delivery_creds *cr,
+    char *why, size_t whysz)
+{
+	static const char *const what[] = { "[tls] cert", "[tls] key",
+		"[tls] ca" };
+	const char *path[3] = { c->tls_cert, c->tls_key, c->tls_ca };
+	char **buf[3] = { &cr->cert, &cr->key, &cr->ca };
+	size_t *len[3] = { &cr->cert_len, &cr->key_len, &cr->ca_len };
+	int i;
+
+	memset(cr, 0, sizeof(*cr));
+	for (i = 0; i < 3; i++) {
+		if (path[i] == NULL)
+			continue;
+		if (file_read(path[i], DELIVERY_CRED_MAX, buf[i], len[i]) !=
+		    FILE_OK) {
+			snprintf(why, whysz, "%s %s: cannot read it", what[i],
+			    path[i]);
+			delivery_creds_free(cr);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+void
+delivery_creds_free(struct delivery_creds *cr)
+{
+	if (cr->key != NULL)
+		explicit_bzero(cr->key, cr->key_len);
+	free(cr->cert);
+	free(cr->key);
+	free(cr->ca);
+	memset(cr, 0, sizeof(*cr));
+}
+
 struct delivery *
 delivery_start(const struct conf *c, const struct msg_schema *schema,
-    struct store *st, char *why, size_t whysz)
+    struct store *st, struct delivery_creds *creds, char *why, size_t whysz)
 {
 	struct delivery *dl = calloc(1, sizeof(*dl));
 
@@ -535,6 +582,8 @@ delivery_start(const struct conf *c, const struct msg_schema *schema,
 		snprintf(why, whysz, "out of memory");
 		return NULL;
 	}
+	dl->creds = *creds;
+	memset(creds, 0, sizeof(*creds));
 	if (ssl_index == -1)
 		ssl_index = SSL_CTX_get_ex_new_index(0, NULL, NULL, NULL,
 		    verify_ctx_free);
@@ -544,6 +593,7 @@ delivery_start(const struct conf *c, const struct msg_schema *schema,
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK ||
 	    (dl->multi = curl_multi_init()) == NULL) {
 		snprintf(why, whysz, "libcurl cannot start");
+		delivery_creds_free(&dl->creds);
 		free(dl);
 		return NULL;
 	}
@@ -552,6 +602,7 @@ delivery_start(const struct conf *c, const struct msg_schema *schema,
 	    (long)c->connections_per_peer);
 	if (pthread_create(&dl->thread, NULL, run, dl) != 0) {
 		curl_multi_cleanup(dl->multi);
+		delivery_creds_free(&dl->creds);
 		free(dl);
 		snprintf(why, whysz, "cannot start the delivery thread");
 		return NULL;
@@ -569,5 +620,6 @@ delivery_stop(struct delivery *dl)
 	pthread_join(dl->thread, NULL);
 	curl_multi_cleanup(dl->multi);
 	store_close(dl->st);
+	delivery_creds_free(&dl->creds);
 	free(dl);
 }

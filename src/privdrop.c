@@ -245,16 +245,6 @@ dir_of(const char *path, char *buf, size_t bufsz)
 	return dirname(buf);
 }
 
-static void
-readable(struct check *ck, const char *what, const char *path)
-{
-	if (path != NULL && access(path, R_OK) == -1)
-		problem(ck, EX_NOPERM, "%s %s: %s cannot read it (%s), and "
-		    "hlxd reads it again after the drop, for each connection "
-		    "to a partner; chown it to %s", what, path,
-		    ck->ck_pd->pd_user, strerror(errno), ck->ck_pd->pd_user);
-}
-
 int
 privdrop_check_files(const struct privdrop *pd, const struct conf *c,
     void (*report)(const char *, void *), void *arg)
@@ -297,8 +287,5 @@ privdrop_check_files(const struct privdrop *pd, const struct conf *c,
 	if (missing)
 		owned(&ck, "[handoff] dir: parent directory",
 		    dir_of(c->handoff_dir, buf, sizeof(buf)), 1, 1, NULL);
-	readable(&ck, "[tls] cert", c->tls_cert);
-	readable(&ck, "[tls] key", c->tls_key);
-	readable(&ck, "[tls] ca", c->tls_ca);
 	return ck.ck_rc;
 }
