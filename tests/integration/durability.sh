@@ -156,7 +156,15 @@ mkdir -m 700 "$tmp/msgs"
     --per-conn 100000 --case-prefix NL-K- --save "$tmp/msgs" \
     --record "$tmp/rec.jsonl" >"$tmp/many.out" 2>&1 &
 cpid=$!
-sleep 1
+# The kill comes once the clients have 20 answers (or after 30 s): on a
+# loaded machine, a fixed second may see none yet.
+i=0
+while [ $i -lt 300 ]; do
+	got=$(grep -c '"receipt_status": "accepted"' "$tmp/rec.jsonl" 2>/dev/null)
+	[ "${got:-0}" -ge 20 ] && break
+	sleep 0.1
+	i=$((i + 1))
+done
 kill -9 "$pid"
 wait "$pid" 2>/dev/null
 pid=
