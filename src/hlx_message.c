@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sysexits.h>
+#include <unistd.h>
 
 #include "hlx_cli.h"
 #include "record.h"
@@ -60,6 +61,8 @@ cmd_translate(struct cli *cli, int argc, char **argv)
 	const char *recipient = NULL, *message_id = NULL, *sent_at = NULL;
 	const char *path, *why, *country;
 	char *buf = NULL, *xml = NULL, idbuf[40], nowbuf[32];
+	char route[HLX_HOTLINE_ID_MAX + 1];
+	struct store_err serr;
 	size_t len, xlen;
 	int ch, rc;
 
@@ -117,6 +120,21 @@ cmd_translate(struct cli *cli, int argc, char **argv)
 		goto out;
 	}
 	country = rec.msg->u.referral.hosting.country;
+	/* The route for the country (or the default route), when the store
+	 * exists: translate never creates one. */
+	if (recipient == NULL && !conf_receives_for(&cli->conf, country) &&
+	    access(cli->conf.store_path, F_OK) == 0) {
+		if ((rc = cli_store(cli)) != 0)
+			goto out;
+		if (store_route_for(cli->store, country, route, sizeof(route),
+		    &serr) == -1) {
+			rc = cli_store_fail(&serr);
+			goto out;
+		}
+		rc = EX_DATAERR;
+		if (route[0] != '\0')
+			recipient = route;
+	}
 	if (recipient == NULL) {
 		if (conf_receives_for(&cli->conf, country))
 			fprintf(stderr, "hlx: %s: hosting.country: %s is a "
@@ -125,8 +143,8 @@ cmd_translate(struct cli *cli, int argc, char **argv)
 			    "--recipient to see one anyway)\n", path, country);
 		else
 			fprintf(stderr, "hlx: %s: hosting.country: no route "
-			    "for %s: no partner is registered (give "
-			    "--recipient)\n", path, country);
+			    "for %s and no default route (hlx peer route; or "
+			    "give --recipient)\n", path, country);
 		goto out;
 	}
 	rc = EX_SOFTWARE;

@@ -168,6 +168,14 @@ XML
 }
 ago() { date -u -d "@$(($(date +%s) - $1))" +%Y-%m-%dT%H:%M:%SZ; }
 
+# ---------------------------------------- 0. translate follows the routes
+record CF-LC-0 DE >"$tmp/t.json"
+out=$(BE translate "$tmp/t.json" 2>&1)
+check "hlx translate without --recipient uses the country's route" "$(echo "$out" | grep -q '<Recipient>hotline-de.example</Recipient>' || echo "$out" | head -3)"
+record CF-LC-0 FR >"$tmp/t.json"
+out=$(BE translate "$tmp/t.json" 2>&1); rc=$?
+check "... and with no route says so (65)" "$([ $rc -eq 65 ] && echo "$out" | grep -q 'no route for FR' || echo "$rc $out")"
+
 # ------------------------------------------------------------ 1. assess, states
 record CF-LC-1 NL | BE submit - >/dev/null
 wait_for 10 delivered be CF-LC-1 Referral 1
