@@ -134,6 +134,23 @@ fuzz: deps fuzz-build
 deps:
 	@sh scripts/install-deps.sh
 
+# make bench: speed, measured side by side (bench/run.sh writes
+# BENCHMARKS.md); never part of make check.  hlxbench is the load
+# generator (OpenSSL only); hlxloop runs translate/validate in a loop over
+# the same library objects as bin/hlx.
+.PHONY: bench
+$(O)/bench/hlxbench: bench/hlxbench.c
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(PKG_LIBS)
+
+$(O)/bench/hlxloop: bench/hlxloop.c $(LIB_OBJ)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $(filter %.c %.o,$^) $(PKG_LIBS)
+
+bench: deps
+	@$(MAKE) --no-print-directory all $(O)/bench/hlxbench $(O)/bench/hlxloop
+	@sh bench/run.sh
+
 check: deps
 	@sh scripts/check.sh
 
