@@ -35,3 +35,10 @@ CREATE INDEX inbox_by_case ON inbox(hcase);
 -- When the case was closed (closed_reason says why: withdrawn, rerouted,
 -- or the Reason of the StatusUpdate that closed it).
 ALTER TABLE hcase ADD COLUMN closed_at INTEGER;
+
+-- Found by the benchmarks (BENCHMARKS.md): the pending hand-offs without
+-- scanning every hand-off (the writer asks after each batch), and the due
+-- messages in order without sorting the outbox.
+CREATE INDEX handoff_pending ON handoff(hcase) WHERE file_state = 'pending';
+CREATE INDEX outbox_due ON outbox(next_attempt_at, id)
+    WHERE state IN ('queued', 'retrying');

@@ -496,7 +496,7 @@ run(void *arg)
 	struct transfer *t, **pp;
 	CURLMsg *msg;
 	time_t last = 0;
-	int running, left;
+	int running, left, done;
 
 	while (!dl->stop) {
 		if (time(NULL) != last) {
@@ -505,6 +505,7 @@ run(void *arg)
 			fill(dl);
 		}
 		curl_multi_perform(dl->multi, &running);
+		done = 0;
 		while ((msg = curl_multi_info_read(dl->multi, &left)) != NULL) {
 			if (msg->msg != CURLMSG_DONE)
 				continue;
@@ -522,7 +523,12 @@ run(void *arg)
 				}
 			dl->ninflight--;
 			transfer_free(t);
+			done++;
 		}
+		/* A finished transfer makes room at once, not at the next
+		 * second: a queue drains at the partner's pace. */
+		if (done > 0)
+			fill(dl);
 		curl_multi_poll(dl->multi, NULL, 0, DELIVERY_TICK_MS / 4, NULL);
 	}
 	/* Stopping: transfers in flight are abandoned, not recorded; the

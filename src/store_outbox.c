@@ -353,11 +353,13 @@ store_outbox_due(struct store *st, time_t now, size_t max,
 	*n = 0;
 	if ((v = calloc(max, sizeof(*v))) == NULL)
 		return store_set_err(err, STORE_FAIL, "out of memory");
+	/* In due order from the index (schemas/store-2.sql), stopping at the
+	 * limit: no sort of every queued message, bodies included. */
 	if ((s = store_stmt(st, err, "SELECT o.id, o.message_id, o.peer, "
 	    "p.url, o.type, coalesce(c.our_number, c.number), o.body, "
 	    "o.attempts, o.created_at "
-	    "FROM outbox o JOIN peer p ON p.id = o.peer "
-	    "JOIN hcase c ON c.id = o.hcase "
+	    "FROM outbox o INDEXED BY outbox_due "
+	    "JOIN peer p ON p.id = o.peer JOIN hcase c ON c.id = o.hcase "
 	    "WHERE o.state IN ('queued', 'retrying') AND o.next_attempt_at <= ? "
 	    "AND p.enabled = 1 AND p.removed_at IS NULL AND NOT EXISTS "
 	    "(SELECT 1 FROM outbox e WHERE e.hcase = o.hcase AND "
