@@ -45,6 +45,14 @@ int	cert_info_from_pem(const char *buf, size_t len, struct cert_info *out,
  */
 int	cert_pin_from_spki(const unsigned char *der, size_t len, char *out,
 	    size_t outsz);
+/*
+ * The same pin, of DER that OpenSSL itself just encoded from a key it had
+ * parsed (i2d_X509_PUBKEY of a certificate's key): well formed by
+ * construction, so not decoded again -- OpenSSL 3.0's decoders cost more
+ * than the rest of a request (BENCHMARKS.md).  Never for outside bytes.
+ */
+int	cert_pin_of_encoded(const unsigned char *der, size_t len, char *out,
+	    size_t outsz);
 
 /*
  * NULL when s is a well-formed pin: the lower-case prefix, then exactly 44

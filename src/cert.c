@@ -79,6 +79,15 @@ pin_of(const unsigned char *der, size_t len, char *out, size_t outsz)
 }
 
 int
+cert_pin_of_encoded(const unsigned char *der, size_t len, char *out,
+    size_t outsz)
+{
+	if (der == NULL || len == 0 || out == NULL)
+		return -1;
+	return pin_of(der, len, out, outsz);
+}
+
+int
 cert_pin_from_spki(const unsigned char *der, size_t len, char *out,
     size_t outsz)
 {

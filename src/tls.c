@@ -45,7 +45,7 @@ leaf_check(X509 *x, const struct peertab *t, char *id, size_t idsz,
 		snprintf(why, whysz, "certificate without a public key");
 		return -1;
 	}
-	if (cert_pin_from_spki(der, (size_t)len, pin, sizeof(pin)) == -1) {
+	if (cert_pin_of_encoded(der, (size_t)len, pin, sizeof(pin)) == -1) {
 		OPENSSL_free(der);
 		snprintf(why, whysz, "cannot compute the pin");
 		return -1;

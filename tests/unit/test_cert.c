@@ -184,6 +184,12 @@ test_pin_matches_key(void **state)
 	assert_int_equal(cert_pin_from_spki(der, (size_t)n, spki, sizeof(spki)),
 	    0);
 	assert_string_equal(spki, want);
+	/* ... and without decoding it again (tls.c, for OpenSSL's own DER). */
+	memset(spki, 0, sizeof(spki));
+	assert_int_equal(cert_pin_of_encoded(der, (size_t)n, spki,
+	    sizeof(spki)), 0);
+	assert_string_equal(spki, want);
+	assert_int_equal(cert_pin_of_encoded(der, 0, spki, sizeof(spki)), -1);
 	OPENSSL_free(der);
 	free(pem);
 	EVP_PKEY_free(key);
