@@ -10,6 +10,9 @@
 #ifndef HLX_HLXD_WRITER_H
 #define HLX_HLXD_WRITER_H
 
+#include <stdint.h>
+#include <time.h>
+
 #include <event2/event.h>
 
 #include "conf.h"
@@ -18,6 +21,18 @@
 #include "store.h"
 
 #define WRITER_BATCH_MAX	256	/* messages in one commit */
+/* Pending hand-offs are written after every batch and, when idle, this
+ * often (seconds). */
+#define WRITER_HANDOFF_RETRY_SEC	5
+#define WRITER_WHY_MAX		320	/* a reason for /healthz */
+
+/* What the last flush left pending, for /healthz and /metrics. */
+struct writer_backlog {
+	int64_t		 pending;	/* hand-offs; -1 not counted yet */
+	time_t		 oldest;	/* the oldest one's revision time */
+	char		 case_id[HLX_CASE_NUMBER_MAX + 1];	/* its case */
+	char		 why[WRITER_WHY_MAX];	/* the last failure */
+};
 
 struct writer_job {
 	void		*ctx;		/* the caller's (the server request) */
@@ -28,7 +43,8 @@ struct writer_job {
 	size_t		 len;
 	time_t		 now;
 	struct ingest_answer ans;	/* in: the error to audit; out */
-	int64_t		 hcase;		/* its hand-off's case, or 0 */
+	int64_t		 hcase;		/* the case whose hand-off its 202
+					   waits for (check 19), or 0 */
 	struct writer_job *next;
 };
 
@@ -44,6 +60,8 @@ void		 writer_submit(struct writer *, struct writer_job *);
 /* Writes every pending hand-off now (start-up); 0 or -1 with a reason. */
 int		 writer_rewrite_pending(struct store *, const struct conf *,
 		    char *why, size_t whysz);
+/* A copy of the backlog (any thread). */
+void		 writer_backlog(struct writer *, struct writer_backlog *);
 /* Finishes the queue, stops the thread, closes its store. */
 void		 writer_stop(struct writer *);
 void		 writer_job_free(struct writer_job *);

@@ -12,6 +12,7 @@
  * scraper always sees them):
  *
  *   hlx_handoffs_overdue                          gauge
+ *   hlx_handoffs_pending                          gauge
  *   hlx_messages_received_total{peer,type,result} counter
  *   hlx_messages_sent_total{peer,type,result}     counter
  *   hlx_metrics_series_folded_total               counter (see below)
@@ -65,12 +66,12 @@ void	metrics_request_duration(double seconds);
 /*
  * Gauges, replaced as a whole by whoever computes them:
  * hlx_outbox_messages{peer,state}, hlx_handoffs_overdue,
- * hlx_peer_cert_expiry_timestamp_seconds{peer}.
+ * hlx_handoffs_pending, hlx_peer_cert_expiry_timestamp_seconds{peer}.
  *
  * metrics_gauge_reset() forgets every series of gauge `name` (the family's
  * HELP and TYPE lines stay); metrics_gauge_set() sets one series.  The
  * label names must be the family's, in order, NULL where it has fewer
- * (hlx_handoffs_overdue: both NULL).  An unlabelled gauge has no sample
+ * (hlx_handoffs_overdue, hlx_handoffs_pending: both NULL).  An unlabelled gauge has no sample
  * until it is first set.  Both return 0, or -1 (and change nothing) for a
  * name that is not a gauge family or label names that are not its own:
  * a programming error, never a run-time condition.

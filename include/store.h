@@ -217,7 +217,10 @@ struct store_handoff {
  * its case (a new one gets our number), its audit entry and, for a
  * Referral, its hand-off row as pending with the document in *ho.  The
  * answer (Receipt or Error) is in *a; a refusal is STORE_OK with an Error
- * answer (nothing stored; the caller rolls back).
+ * answer (nothing stored; the caller rolls back).  A 202 that depends on
+ * a hand-off file (check 19) has ho->hcase set -- also a duplicate, with
+ * ho->document NULL: the caller answers 202 only once that case's
+ * hand-off is no longer pending.
  */
 int	store_ingest(struct store *, const struct store_inbound *,
 	    struct ingest_answer *a, struct store_handoff *ho,
@@ -228,12 +231,21 @@ int	store_handoff_written(struct store *, const struct store_handoff *,
 /*
  * Writes every pending hand-off (only those of the cases in only[], when
  * only is not NULL) into dir (handoff_write: temp, fsync,
- * rename, fsync of the directory) and marks each written, each in its own
- * transaction.  -1 (with the last reason) if any could not be written:
- * those stay pending.
+ * rename, fsync of the directory) and marks each written, all in one
+ * transaction that holds the write lock while the files are written, so
+ * that the revision on disk never goes backwards, whoever writes.  -1
+ * (with the last reason) if the store was busy or any file could not be
+ * written: those stay pending.
  */
 int	store_handoff_flush(struct store *, const char *dir,
 	    const int64_t *only, size_t nonly, char *why, size_t whysz);
+/* Is hcase's hand-off pending (committed, its file not yet written)? */
+int	store_handoff_is_pending(struct store *, int64_t hcase, int *pending,
+	    struct store_err *);
+/* How many hand-offs are pending; the oldest one's time (0: none) and
+ * case number. */
+int	store_handoff_backlog(struct store *, int64_t *n, time_t *oldest,
+	    char *case_id, size_t case_idsz, struct store_err *);
 /* Every pending hand-off (for the rewrite at start-up); *n of them. */
 int	store_handoff_pending(struct store *, struct store_handoff **out,
 	    size_t *n, struct store_err *);

@@ -675,7 +675,7 @@ run(struct cli *cli, struct job *j)
 			    cli->conf.handoff_dir, &j->ho.hcase, 1, why,
 			    sizeof(why)) == -1)
 				fprintf(stderr, "hlx: %s: the hand-off file "
-				    "waits (hlxd writes it at start-up): %s\n",
+				    "waits (hlxd writes it within seconds): %s\n",
 				    j->c.case_id, why);
 		}
 		if (j->note != NULL)

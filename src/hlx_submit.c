@@ -230,7 +230,7 @@ submit_one(struct cli *cli, struct msg_schema *schema, const char *where,
 			    cli->conf.handoff_dir, NULL, 0, why,
 			    sizeof(why)) == -1)
 				fprintf(stderr, "hlx: %s: the hand-off file "
-				    "waits (hlxd writes it at start-up): %s\n",
+				    "waits (hlxd writes it within seconds): %s\n",
 				    where, why);
 		}
 		printf("%s %s %s\n", rec.case_id, sb.message_id[0] != '\0' ?

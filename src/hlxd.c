@@ -76,6 +76,9 @@
 #define HLXD_TICK_SEC		1	/* peers reloaded, disk checked */
 #define HLXD_TIP_EVERY_SEC	3600	/* the audit tip in the log */
 #define HLXD_STOP_GRACE_SEC	10	/* SIGTERM: requests in flight */
+/* A hand-off pending this long (seconds) makes /healthz answer 503: the
+ * writer retries every few seconds, so it is stuck, not slow. */
+#define HLXD_HANDOFF_STUCK_SEC	60
 #define HLXD_RATE_PEERS_MAX	1024
 
 struct rate {
@@ -202,6 +205,16 @@ update_gauges(struct hlxd *d)
 	time_t first;
 	size_t i, k;
 
+	if (d->writer != NULL) {
+		struct writer_backlog b;
+
+		writer_backlog(d->writer, &b);
+		if (b.pending >= 0) {
+			metrics_gauge_reset("hlx_handoffs_pending");
+			metrics_gauge_set("hlx_handoffs_pending", NULL, NULL,
+			    NULL, NULL, (double)b.pending);
+		}
+	}
 	metrics_gauge_reset("hlx_outbox_messages");
 	if (store_gauges(d->st, time(NULL), gauge_outbox, &overdue, d,
 	    &err) == 0) {
@@ -494,6 +507,20 @@ healthz(void *arg, char *why, size_t whysz)
 	if (store_data_version(d->st, &v, &err) == -1) {
 		snprintf(why, whysz, "store unreadable");
 		return -1;
+	}
+	if (d->writer != NULL) {
+		struct writer_backlog b;
+		time_t now = time(NULL);
+
+		writer_backlog(d->writer, &b);
+		if (b.pending > 0 && b.oldest != 0 &&
+		    now - b.oldest >= HLXD_HANDOFF_STUCK_SEC) {
+			snprintf(why, whysz, "%lld hand-off(s) pending, %s for "
+			    "%llds: %s", (long long)b.pending, b.case_id,
+			    (long long)(now - b.oldest), b.why[0] != '\0' ?
+			    b.why : "not yet written");
+			return -1;
+		}
 	}
 	return 0;
 }

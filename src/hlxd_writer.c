@@ -11,10 +11,12 @@
  * Messages queued together share one commit: fsync is the cost, and one
  * fsync for a hundred messages is a hundred times cheaper.
  */
+#include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "audit.h"
 #include "handoff.h"
@@ -33,6 +35,7 @@ struct writer {
 	const struct conf	*conf;
 	void			(*done_cb)(struct writer_job *, void *);
 	void			*arg;
+	struct writer_backlog	 backlog;	/* under mu */
 };
 
 void
@@ -60,6 +63,61 @@ writer_rewrite_pending(struct store *st, const struct conf *c, char *why,
 	return store_handoff_flush(st, c->handoff_dir, NULL, 0, why, whysz);
 }
 
+/*
+ * Writes every pending hand-off and records the backlog that is left for
+ * /healthz and /metrics.  Runs after every batch and every
+ * WRITER_HANDOFF_RETRY_SEC when idle: a hand-off that could not be written
+ * (a full disk, a directory gone) is written as soon as it can be, without
+ * waiting for a retry or a restart.
+ */
+static void
+flush(struct writer *w)
+{
+	struct store_err err;
+	char why[WRITER_WHY_MAX], case_id[HLX_CASE_NUMBER_MAX + 1];
+	int64_t n;
+	time_t oldest;
+
+	why[0] = '\0';
+	/* Counted first: when nothing is pending (nearly always), the write
+	 * lock is not taken at all. */
+	if (store_handoff_backlog(w->st, &n, &oldest, case_id,
+	    sizeof(case_id), &err) == -1)
+		goto uncounted;
+	if (n > 0) {
+		/* What fails stays pending, and is counted below. */
+		(void)store_handoff_flush(w->st, w->conf->handoff_dir, NULL, 0,
+		    why, sizeof(why));
+		if (store_handoff_backlog(w->st, &n, &oldest, case_id,
+		    sizeof(case_id), &err) == -1)
+			goto uncounted;
+	}
+	if (n == 0)
+		why[0] = '\0';
+	pthread_mutex_lock(&w->mu);
+	w->backlog.pending = n;
+	w->backlog.oldest = oldest;
+	snprintf(w->backlog.case_id, sizeof(w->backlog.case_id), "%s",
+	    case_id);
+	snprintf(w->backlog.why, sizeof(w->backlog.why), "%s", why);
+	pthread_mutex_unlock(&w->mu);
+	return;
+uncounted:
+	log_warnx("event=store_failed reason=\"%s\"", err.msg);
+	pthread_mutex_lock(&w->mu);
+	w->backlog.pending = -1;
+	snprintf(w->backlog.why, sizeof(w->backlog.why), "%s", err.msg);
+	pthread_mutex_unlock(&w->mu);
+}
+
+void
+writer_backlog(struct writer *w, struct writer_backlog *b)
+{
+	pthread_mutex_lock(&w->mu);
+	*b = w->backlog;
+	pthread_mutex_unlock(&w->mu);
+}
+
 static void
 audit_error(struct store *st, struct writer_job *j)
 {
@@ -83,9 +141,7 @@ process(struct writer *w, struct writer_job *batch)
 	struct store_handoff ho;
 	struct store_err err;
 	struct writer_job *j;
-	int64_t cases[WRITER_BATCH_MAX];
-	size_t ncases = 0, k;
-	char why[256];
+	int pending;
 
 	if (store_begin(w->st, &err) == -1) {
 		for (j = batch; j != NULL; j = j->next)
@@ -124,7 +180,7 @@ process(struct writer *w, struct writer_job *batch)
 			free(ho.document);
 			continue;
 		}
-		j->hcase = ho.document != NULL ? ho.hcase : 0;
+		j->hcase = ho.hcase;
 		free(ho.document);	/* kept in the store as pending */
 		if (j->ans.status != 202) {
 			/* A refusal stores nothing but its audit entry. */
@@ -137,8 +193,6 @@ process(struct writer *w, struct writer_job *batch)
 			unavailable(j, "store error");
 			continue;
 		}
-		if (j->hcase != 0 && ncases < WRITER_BATCH_MAX)
-			cases[ncases++] = j->hcase;
 	}
 	if (store_commit(w->st, &err) == -1) {
 		log_warnx("event=commit_failed reason=\"%s\"", err.msg);
@@ -147,27 +201,17 @@ process(struct writer *w, struct writer_job *batch)
 				unavailable(j, "the commit failed");
 		return;
 	}
-	/* A Reroute may have made one of our cases a domestic hand-off:
-	 * written now (or, failing, at the next start). */
-	for (j = batch; j != NULL; j = j->next)
-		if (j->m != NULL && j->m->type == BODY_REROUTE &&
-		    j->ans.status == 202) {
-			if (store_handoff_flush(w->st, c->handoff_dir, NULL, 0,
-			    why, sizeof(why)) == -1)
-				log_warnx("event=handoff_pending reason=\"%s\"",
-				    why);
-			break;
-		}
-	/* Each Referral's hand-off file on disk before its 202: the files
-	 * of this batch only, and one per case whose write failed. */
-	for (k = 0; k < ncases; k++) {
-		if (store_handoff_flush(w->st, c->handoff_dir, &cases[k], 1,
-		    why, sizeof(why)) == 0)
+	/* Every pending hand-off, this batch's and any earlier one's, then
+	 * check 19 for each 202: accepted or duplicate, it goes out only
+	 * when the file it depends on is durable. */
+	flush(w);
+	for (j = batch; j != NULL; j = j->next) {
+		if (j->m == NULL || j->ans.status != 202 || j->hcase == 0)
 			continue;
-		for (j = batch; j != NULL; j = j->next)
-			if (j->hcase == cases[k] && j->ans.status == 202)
-				unavailable(j, "the hand-off file could not "
-				    "be written");
+		if (store_handoff_is_pending(w->st, j->hcase, &pending,
+		    &err) == -1 || pending)
+			unavailable(j, "the hand-off file could not be "
+			    "written");
 	}
 }
 
@@ -178,13 +222,25 @@ run(void *arg)
 	struct writer_job *batch, *j, *next;
 	size_t n;
 
+	struct timespec until;
+
 	for (;;) {
 		pthread_mutex_lock(&w->mu);
+		clock_gettime(CLOCK_MONOTONIC, &until);
+		until.tv_sec += WRITER_HANDOFF_RETRY_SEC;
 		while (w->queue == NULL && !w->stopping)
-			pthread_cond_wait(&w->cond, &w->mu);
+			if (pthread_cond_timedwait(&w->cond, &w->mu,
+			    &until) == ETIMEDOUT)
+				break;
 		if (w->queue == NULL && w->stopping) {
 			pthread_mutex_unlock(&w->mu);
 			break;
+		}
+		if (w->queue == NULL) {
+			/* Idle: the hand-offs that are still pending. */
+			pthread_mutex_unlock(&w->mu);
+			flush(w);
+			continue;
 		}
 		/* Take what is queued, up to a batch. */
 		batch = w->queue;
@@ -239,6 +295,7 @@ writer_start(struct event_base *base, const struct conf *c, struct store *st,
     size_t whysz)
 {
 	struct writer *w = calloc(1, sizeof(*w));
+	pthread_condattr_t ca;
 
 	if (w == NULL) {
 		snprintf(why, whysz, "out of memory");
@@ -250,8 +307,18 @@ writer_start(struct event_base *base, const struct conf *c, struct store *st,
 	w->conf = c;
 	w->done_cb = done;
 	w->arg = arg;
+	w->backlog.pending = -1;	/* not counted yet */
 	pthread_mutex_init(&w->mu, NULL);
-	pthread_cond_init(&w->cond, NULL);
+	/* The retry timer must not jump with the wall clock. */
+	if (pthread_condattr_init(&ca) != 0 ||
+	    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC) != 0 ||
+	    pthread_cond_init(&w->cond, &ca) != 0) {
+		snprintf(why, whysz, "cannot set up the writer's clock");
+		pthread_mutex_destroy(&w->mu);
+		free(w);
+		return NULL;
+	}
+	pthread_condattr_destroy(&ca);
 	if ((w->done_ev = event_new(base, -1, 0, deliver, w)) == NULL ||
 	    pthread_create(&w->thread, NULL, run, w) != 0) {
 		snprintf(why, whysz, "cannot start the writer thread");

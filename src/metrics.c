@@ -63,6 +63,7 @@ struct family {
 /* Indices into families[]; the table itself is in name order. */
 enum {
 	FAM_HANDOFFS_OVERDUE,
+	FAM_HANDOFFS_PENDING,
 	FAM_RECEIVED,
 	FAM_SENT,
 	FAM_FOLDED,
@@ -82,6 +83,11 @@ static struct family families[FAM_COUNT] = {
 		.f_name = "hlx_handoffs_overdue",
 		.f_help = "Hand-offs to the case system not acknowledged before "
 		    "their deadline.",
+		.f_kind = KIND_GAUGE, .f_nlabels = 0, .f_other = OTHER },
+	[FAM_HANDOFFS_PENDING] = {
+		.f_name = "hlx_handoffs_pending",
+		.f_help = "Hand-offs committed whose file is not yet written "
+		    "to the hand-off directory.",
 		.f_kind = KIND_GAUGE, .f_nlabels = 0, .f_other = OTHER },
 	[FAM_RECEIVED] = {
 		.f_name = "hlx_messages_received_total",

@@ -851,11 +851,40 @@ ingest_followup(struct store *st, const struct store_inbound *in,
 	return 0;
 }
 
+/*
+ * Check 19 for what made no new revision itself: a retry of a message that
+ * made one (a Referral, a Withdraw) and a Reroute that turned one of our
+ * cases into a domestic hand-off.  Its 202 waits for its case's hand-off
+ * file as the first answer did, whichever revision that file is now at:
+ * ho->hcase is set, ho->document stays NULL.
+ */
+static int
+handoff_required(struct store *st, const struct store_inbound *in,
+    struct store_handoff *ho, struct store_err *err)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	if ((s = store_stmt(st, err, "SELECT h.hcase FROM inbox i JOIN "
+	    "handoff h ON h.hcase = i.hcase WHERE i.peer = ? AND "
+	    "i.message_id = ? AND i.type IN ('Referral', 'Withdraw', "
+	    "'Reroute')", "ss", in->peer, in->m->header.message_id)) == NULL)
+		return -1;
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		ho->hcase = sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return store_fail(st, err, rc, "look up a hand-off");
+	return 0;
+}
+
 int
 store_ingest(struct store *st, const struct store_inbound *in,
     struct ingest_answer *a, struct store_handoff *ho, struct store_err *err)
 {
 	char sha[65], now_ts[HLX_TIMESTAMP_MAX + 1];
+	int rc;
 
 	memset(ho, 0, sizeof(*ho));
 	if (sha256_hex(in->body, in->len, sha) == -1)
@@ -863,11 +892,15 @@ store_ingest(struct store *st, const struct store_inbound *in,
 	if (type_timestamp_format(in->now, now_ts, sizeof(now_ts)) == -1)
 		return store_set_err(err, STORE_FAIL, "time");
 	if (in->m->type == BODY_REFERRAL)
-		return ingest_referral(st, in, sha, now_ts, a, ho, err);
-	if (caseref_of(in->m) == NULL)
+		rc = ingest_referral(st, in, sha, now_ts, a, ho, err);
+	else if (caseref_of(in->m) == NULL)
 		return store_set_err(err, STORE_FAIL, "not a message partners "
 		    "send");
-	return ingest_followup(st, in, sha, now_ts, a, ho, err);
+	else
+		rc = ingest_followup(st, in, sha, now_ts, a, ho, err);
+	if (rc == 0 && a->status == 202 && ho->hcase == 0)
+		rc = handoff_required(st, in, ho, err);
+	return rc;
 }
 
 int
@@ -1002,6 +1035,13 @@ store_inbox_list_free(struct store_inbox_list *l)
 	memset(l, 0, sizeof(*l));
 }
 
+/*
+ * The files are written while this connection holds the store's write lock
+ * (BEGIN IMMEDIATE), hlx and hlxd alike: no other writer can commit a newer
+ * revision between our read of the pending rows and our rename, so the
+ * revision on disk only ever moves forward.  The cost is the lock held
+ * for the fsyncs, once per batch rather than once per file.
+ */
 int
 store_handoff_flush(struct store *st, const char *dir, const int64_t *only,
     size_t nonly, char *why, size_t whysz)
@@ -1011,7 +1051,12 @@ store_handoff_flush(struct store *st, const char *dir, const int64_t *only,
 	size_t n = 0, i, k;
 	int rc = 0;
 
+	if (store_begin(st, &err) == -1) {
+		snprintf(why, whysz, "%s", err.msg);
+		return -1;
+	}
 	if (store_handoff_pending(st, &v, &n, &err) == -1) {
+		store_rollback(st);
 		snprintf(why, whysz, "%s", err.msg);
 		return -1;
 	}
@@ -1024,24 +1069,81 @@ store_handoff_flush(struct store *st, const char *dir, const int64_t *only,
 			continue;
 		if (handoff_write(dir, v[i].case_id, v[i].document, v[i].len,
 		    why, whysz) == -1) {
-			log_warnx("event=handoff_failed case=%s reason=\"%s\"",
-			    v[i].case_id, why);
+			log_warnx("event=handoff_failed case=%s revision=%u "
+			    "reason=\"%s\"", v[i].case_id, v[i].revision, why);
 			rc = -1;
 			continue;
 		}
-		if (store_begin(st, &err) == -1 ||
-		    store_handoff_written(st, &v[i], &err) == -1 ||
-		    store_commit(st, &err) == -1) {
-			store_rollback(st);
-			/* The file is on disk: the promise holds; the row
-			 * stays pending and is rewritten, harmlessly. */
+		if (store_handoff_written(st, &v[i], &err) == -1) {
+			/* The files are on disk: the promise holds; the rows
+			 * stay pending and are rewritten, harmlessly. */
 			log_warnx("event=handoff_mark_failed case=%s "
 			    "reason=\"%s\"", v[i].case_id, err.msg);
-			continue;
+			snprintf(why, whysz, "%s", err.msg);
+			store_handoff_free(v, n);
+			store_rollback(st);
+			return -1;
 		}
+		/* The file is durable: so it is logged, committed or not. */
 		log_info("event=handoff_written case=%s revision=%u",
 		    v[i].case_id, v[i].revision);
 	}
+	if (store_commit(st, &err) == -1) {
+		log_warnx("event=handoff_mark_failed reason=\"%s\"", err.msg);
+		snprintf(why, whysz, "%s", err.msg);
+		store_handoff_free(v, n);
+		return -1;
+	}
 	store_handoff_free(v, n);
 	return rc;
+}
+
+int
+store_handoff_is_pending(struct store *st, int64_t hcase, int *pending,
+    struct store_err *err)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	*pending = 0;
+	if ((s = store_stmt(st, err, "SELECT 1 FROM handoff WHERE hcase = ? "
+	    "AND file_state = 'pending'", "i", hcase)) == NULL)
+		return -1;
+	rc = sqlite3_step(s);
+	*pending = rc == SQLITE_ROW;
+	sqlite3_finalize(s);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return store_fail(st, err, rc, "look up a hand-off");
+	return 0;
+}
+
+int
+store_handoff_backlog(struct store *st, int64_t *n, time_t *oldest,
+    char *case_id, size_t case_idsz, struct store_err *err)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	*n = 0;
+	*oldest = 0;
+	if (case_idsz > 0)
+		case_id[0] = '\0';
+	if ((s = store_stmt(st, err, "SELECT count(*), min(h.updated_at), "
+	    "(SELECT coalesce(c.our_number, c.number) FROM handoff o JOIN "
+	    "hcase c ON c.id = o.hcase WHERE o.file_state = 'pending' ORDER "
+	    "BY o.updated_at LIMIT 1) FROM handoff h WHERE h.file_state = "
+	    "'pending'", NULL)) == NULL)
+		return -1;
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		*n = sqlite3_column_int64(s, 0);
+		*oldest = (time_t)sqlite3_column_int64(s, 1);
+		if (sqlite3_column_text(s, 2) != NULL && case_idsz > 0)
+			snprintf(case_id, case_idsz, "%s",
+			    sqlite3_column_text(s, 2));
+	}
+	sqlite3_finalize(s);
+	if (rc != SQLITE_ROW)
+		return store_fail(st, err, rc, "count pending hand-offs");
+	return 0;
 }

@@ -30,6 +30,7 @@
 /* Every family of operations.md §2 (and ours), in the order rendered. */
 static const char *const families[] = {
 	"hlx_handoffs_overdue gauge",
+	"hlx_handoffs_pending gauge",
 	"hlx_messages_received_total counter",
 	"hlx_messages_sent_total counter",
 	"hlx_metrics_series_folded_total counter",
