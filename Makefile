@@ -51,7 +51,8 @@ HLX_SRC	= $(wildcard src/hlx.c src/hlx_*.c)
 HLXD_SRC = $(wildcard src/hlxd.c src/hlxd_*.c)
 LIB_SRC	= $(filter-out $(HLX_SRC) $(HLXD_SRC),$(wildcard src/*.c))
 LIB_OBJ	= $(LIB_SRC:src/%.c=$(O)/obj/%.o) $(O)/obj/schema_xsd.o \
-	  $(O)/obj/store_sql.o $(O)/obj/store_sql_2.o
+	  $(O)/obj/store_sql.o $(O)/obj/store_sql_2.o \
+	  $(O)/obj/store_sql_3.o
 HLX_OBJ	= $(HLX_SRC:src/%.c=$(O)/obj/%.o)
 HLXD_OBJ = $(HLXD_SRC:src/%.c=$(O)/obj/%.o)
 
@@ -90,6 +91,10 @@ $(O)/gen/store_sql.c: schemas/store.sql scripts/embed.sh
 $(O)/gen/store_sql_2.c: schemas/store-2.sql scripts/embed.sh
 	@mkdir -p $(@D)
 	sh scripts/embed.sh store_sql_2 $< > $@.tmp && mv $@.tmp $@
+
+$(O)/gen/store_sql_3.c: schemas/store-3.sql scripts/embed.sh
+	@mkdir -p $(@D)
+	sh scripts/embed.sh store_sql_3 $< > $@.tmp && mv $@.tmp $@
 
 $(O)/obj/%.o: $(O)/gen/%.c
 	@mkdir -p $(@D)

@@ -11,8 +11,11 @@
  * Answers: a method other than GET → 405 with "Allow: GET"; /healthz →
  * 200 "ok\n", or 503 "unavailable: WHY\n" when the callback returns -1
  * (text/plain); /metrics → 200, "text/plain; version=0.0.4"; any other
- * path → 404.  Requests are bounded by evhttp: headers 8 KiB (400
- * past it), no body (413 to one), 10 s per read or write.
+ * path → 404.  Requests are framed and bounded by server.c, as the
+ * partners' are: headers SERVER_HEADERS_MAX (431 past it), no body (413
+ * to one), an absolute deadline of HLX_ADMIN_TIMEOUT for each phase (408,
+ * or closed when idle), at most HLX_ADMIN_CONNECTIONS_MAX connections (a
+ * new one over it is closed at once).
  *
  * Ownership: admin_start() returns an object that admin_stop() frees,
  * with every connection still open; the event_base stays the caller's and

@@ -38,6 +38,14 @@ int	cert_info_from_pem(const char *buf, size_t len, struct cert_info *out,
 	    char *why, size_t whysz);
 
 /*
+ * The same of a certificate OpenSSL already parsed (the TLS layers' peer
+ * certificate, for the log line that says why it was refused).
+ */
+struct x509_st;
+int	cert_info_of_x509(const struct x509_st *, struct cert_info *out,
+	    char *why, size_t whysz);
+
+/*
  * The pin of a DER SubjectPublicKeyInfo (as i2d_X509_PUBKEY writes it); out
  * holds CERT_PIN_LEN + 1.  The bytes are hashed as given, but only when they
  * are exactly one well-formed SubjectPublicKeyInfo: a whole certificate or a

@@ -52,10 +52,12 @@ struct conf {
 	uint64_t	 max_message_bytes;
 	unsigned	 max_connections;
 	unsigned	 max_connections_per_ip;
+	unsigned	 max_handshakes;	/* TLS handshakes in progress */
 	unsigned	 handshake_timeout;	/* seconds */
 	unsigned	 header_timeout;
 	unsigned	 body_timeout;
 	unsigned	 rate_limit;		/* messages/s per peer */
+	uint64_t	 rate_limit_bytes;	/* body bytes/s per peer */
 
 	/* [tls] */
 	char		*tls_cert;

@@ -93,6 +93,7 @@ enum {
 	CLI_OPT_IP,
 	CLI_OPT_PROVIDER,
 	CLI_OPT_TRACED_AT,
+	CLI_OPT_EXPIRES,
 };
 
 #endif /* HLX_HLX_CLI_H */

@@ -73,5 +73,54 @@
 #define HLX_RATE_LIMIT_MAX		1000000
 #define HLX_CONNECTIONS_PER_PEER_MAX	64
 #define HLX_DURATION_MAX		(365L * 24 * 3600)	/* one year */
+/* [listen] max_handshakes when unset: max_connections / 4, at least this */
+#define HLX_HANDSHAKES_MIN_DEFAULT	8
+
+/* hlxd's listeners (server.c).  The admin listener's connections are few
+ * (a monitoring probe or two) and have no directive: over the cap a new
+ * one is closed at once; each phase of a request (waiting for it, its
+ * headers, writing the answer) has an absolute deadline. */
+#define HLX_ADMIN_CONNECTIONS_MAX	16
+#define HLX_ADMIN_TIMEOUT		10	/* seconds */
+/* accept() failing for want of descriptors (EMFILE, ENFILE): the listener
+ * stops accepting this long instead of spinning on the error, and says so
+ * at most once per HLX_ACCEPT_LOG_INTERVAL. */
+#define HLX_ACCEPT_PAUSE		1	/* seconds */
+/* [listen] max_handshakes reached: a connection whose client has sent
+ * nothing at all for this long may give its place to a new one; a partner
+ * sends its ClientHello at once.  Not less: a loaded client (a burst of
+ * partners' connections) may take a moment to send it. */
+#define HLX_HANDSHAKE_SILENT_MIN	2	/* seconds */
+#define HLX_ACCEPT_LOG_INTERVAL		60	/* seconds */
+/* A refusal while the client may still be sending (a 413 at the headers,
+ * a 400 mid-body) is answered, and then what the client sends is read and
+ * thrown away -- what nginx calls a lingering close -- so that a client
+ * that writes its whole body before reading (Python's http.client) gets
+ * the answer and not a reset that destroys it.  At most this many bytes,
+ * and this long from the refusal, whichever comes first; and a client that
+ * sends nothing for HLX_LINGER_IDLE_SECONDS is done. */
+#define HLX_LINGER_BYTES		(16L * 1024 * 1024)
+#define HLX_LINGER_SECONDS		5
+#define HLX_LINGER_IDLE_SECONDS		2
+
+/* [listen] rate_limit_bytes: body bytes a second per peer.  The default
+ * is what one partner may add to the store and hand-off directory: 256 KiB
+ * a second is 0.9 GiB an hour, 21.1 GiB a day, where the message rate
+ * alone (rate_limit 50 of 4 MiB) would let it write 200 MiB a second. */
+#define HLX_DEFAULT_RATE_LIMIT_BYTES	(256L * 1024)
+#define HLX_RATE_LIMIT_BYTES_MIN	1024L
+#define HLX_RATE_LIMIT_BYTES_MAX	(1024L * 1024 * 1024)
+/* A Retry-After of a rate limit is at most this (seconds). */
+#define HLX_RETRY_AFTER_MAX		86400
+
+/* hlxd's descriptor budget (fdbudget.h), beyond the listeners' caps:
+ * per delivery transfer a socket and libcurl's resolver pair; the store's
+ * three connections, each with its database, -wal, -shm and one spare;
+ * a hand-off being written and its directory; a margin for stdio, the
+ * log, libevent's and OpenSSL's own. */
+#define HLX_FDS_PER_TRANSFER		3
+#define HLX_FDS_STORE			(3 * 4)
+#define HLX_FDS_HANDOFF			2
+#define HLX_FDS_MARGIN			64
 
 #endif /* HLX_LIMITS_H */

@@ -14,6 +14,11 @@
 
 #define DELIVERY_ANSWER_MAX	OUTCOME_ANSWER_MAX
 #define DELIVERY_INFLIGHT_MAX	256		/* transfers at once */
+/* Capabilities fetches started in one round, past DELIVERY_INFLIGHT_MAX:
+ * at most DELIVERY_TRANSFERS_MAX transfers, and as many connections kept
+ * (CURLMOPT_MAXCONNECTS), for hlxd's descriptor budget (fdbudget.h). */
+#define DELIVERY_CAPS_AT_ONCE	16
+#define DELIVERY_TRANSFERS_MAX	(DELIVERY_INFLIGHT_MAX + DELIVERY_CAPS_AT_ONCE)
 #define DELIVERY_TICK_MS	1000		/* outbox polled (<= 2 s) */
 
 #define DELIVERY_CRED_MAX	(1024 * 1024)	/* a PEM file of [tls] */

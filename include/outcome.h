@@ -14,14 +14,18 @@
 #define OUTCOME_ANSWER_MAX	(1024 * 1024)	/* bytes of an answer read */
 
 /*
- * curl_ok: a whole HTTP answer came back; cert_fault: the server's
- * certificate was refused (pin or dates).  Returns "delivered", "retry"
- * or "dead", and fills code, detail, the Receipt's PartnerCaseRef into
- * partner (HLX_CASE_NUMBER_MAX + 1 bytes) and *retry_after (seconds the
- * answer asked for, from its Error or else header_retry_after; -1 none).
+ * The answer to message_id (a body of type) sent to the hotline peer by
+ * the hotline self.  curl_ok: a whole HTTP answer came back; cert_fault:
+ * the server's certificate was refused (pin or dates).  Returns
+ * "delivered" (a 202 whose Receipt answers message_id, from peer to self,
+ * with peer's PartnerCaseRef), "retry" or "dead", and fills code, detail,
+ * the Receipt's PartnerCaseRef into partner (HLX_CASE_NUMBER_MAX + 1
+ * bytes) and *retry_after (seconds the answer asked for, from its Error or
+ * else header_retry_after; -1 none).
  */
 const char	*outcome_classify(const struct msg_schema *,
-		    const char *message_id, const char *type, int curl_ok,
+		    const char *message_id, const char *type,
+		    const char *peer, const char *self, int curl_ok,
 		    int cert_fault, long status, const char *answer,
 		    size_t len, long header_retry_after, char *code,
 		    size_t codesz, char *detail, size_t detailsz,

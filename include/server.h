@@ -12,6 +12,24 @@
  * its certificate names (checked again now, against the live table), to the
  * handler, which answers with server_reply() -- at once or later, on the
  * loop thread.
+ *
+ * Capacity is kept for those who passed the pin check: handshakes in
+ * progress have a cap of their own ([listen] max_handshakes) and never
+ * count against max_connections, which counts authenticated connections
+ * only.  When it is full, a new connection takes the place of the oldest
+ * whose client has sent nothing for HLX_HANDSHAKE_SILENT_MIN (a socket
+ * opened to hold a place); with none, the listener waits (the backlog
+ * holds the rest) until a handshake ends -- a handshake under way is
+ * never cut.  An address is counted with its IPv6 /64 (one host's usual
+ * allotment: server_addr_key()).  Descriptors: at most max_handshakes +
+ * 2 * max_connections (the BUSY band) on the partner listener.
+ *
+ * server_start_plain() serves the same HTTP without TLS (hlxd's admin
+ * listener, admin.c): no peer, a small cap over which a connection is
+ * closed at once, the same absolute deadlines.  On either listener,
+ * accept() failing for want of descriptors pauses it HLX_ACCEPT_PAUSE
+ * seconds (logged at most once per HLX_ACCEPT_LOG_INTERVAL) instead of
+ * spinning.
  */
 #ifndef HLX_SERVER_H
 #define HLX_SERVER_H
@@ -33,6 +51,7 @@
 #define SERVER_OUTPUT_LOW	(16 * 1024)
 
 struct evbuffer;
+struct sockaddr;
 struct server;
 struct server_conn;
 
@@ -78,6 +97,17 @@ struct server_hooks {
 struct server	*server_start(struct event_base *, const struct conf *,
 		    SSL_CTX *, const struct peertab *const *live,
 		    const struct server_hooks *, char *why, size_t whysz);
+/* The admin listener's transport: plain HTTP, no peer (r->peer ""). */
+struct server_plain {
+	unsigned	 max_conns;	/* over it a new one is closed */
+	unsigned	 timeout;	/* seconds: each phase's deadline */
+	size_t		 max_bytes;	/* of a body (0: none, 413) */
+	const char	*error_type;	/* Content-Type of error_body */
+};
+/* Listens on host (numeric IPv4 or IPv6) and port (0: any free one). */
+struct server	*server_start_plain(struct event_base *, const char *host,
+		    int port, const struct server_plain *,
+		    const struct server_hooks *, char *why, size_t whysz);
 int		 server_port(const struct server *);
 /* Requests handed to the handler and not yet answered. */
 size_t		 server_pending(const struct server *);
@@ -87,17 +117,34 @@ size_t		 server_connections(const struct server *);
 void		 server_reply(struct server_request *r, int status,
 		    const char *content_type, const char *body, size_t len,
 		    long retry_after);
+/* As server_reply(), with header lines of ours ("Allow: GET\r\n") added;
+ * never a partner's string. */
+void		 server_reply_with(struct server_request *r, int status,
+		    const char *content_type, const char *headers,
+		    const char *body, size_t len, long retry_after);
 /* Applies new limits (SIGHUP): rate and timeouts of new requests. */
 void		 server_set_conf(struct server *, const struct conf *);
 /* Stops accepting; connections in flight may finish. */
 void		 server_close_listener(struct server *);
 void		 server_free(struct server *);
 
+/* What the per-address cap counts an address as: an IPv4 address (also
+ * when IPv4-mapped) itself, "a.b.c.d"; an IPv6 address its /64,
+ * "2001:db8:1:2::/64".  0, or -1 for another family or a short keysz. */
+#define SERVER_KEY_MAX	(46 + 4)
+int		 server_addr_key(const struct sockaddr *, char *key,
+		    size_t keysz);
+
 /*
  * The HTTP/1.1 framing of one connection, apart from TLS, sockets and
  * deadlines: http-parser with the limits above, the headers read here
  * (Content-Type, Content-Encoding, Expect), the body's limit (check 5), and
- * the answer to bytes that frame no request (400, 413, 431).  The
+ * the answer to bytes that frame no request (400, 413, 431), or that a
+ * front end could frame otherwise -- check 2's strict framing, read a step
+ * ahead of http-parser, which is lenient: bare LF or CR, whitespace before
+ * a colon, obs-fold, a repeated Content-Type, a Transfer-Encoding other
+ * than exactly chunked, chunk data without its CRLF (400), a version
+ * other than 1.0 and 1.1 (505), an Expect other than 100-continue (417).  The
  * connections above drive it with what TLS gives them; a test or a fuzz
  * target (tests/fuzz/fuzz_request.c) drives it with bytes of its own, so
  * that it runs the code hlxd runs.

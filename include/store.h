@@ -31,7 +31,7 @@
 #include "conf.h"
 #include "ingest.h"
 
-#define STORE_SCHEMA_VERSION	2
+#define STORE_SCHEMA_VERSION	3
 #define STORE_BUSY_TIMEOUT_MS	5000
 #define STORE_COUNTRIES_MAX	64	/* countries one peer serves */
 
@@ -90,6 +90,11 @@ struct store_pin {
 	const char	*subject;	/* NULL when added as a bare pin */
 	time_t		 not_before;	/* 0 when unknown */
 	time_t		 not_after;
+	/* When the pin stops authenticating, whatever certificate the peer
+	 * presents: the notAfter of the certificate it was added from (the
+	 * store takes not_after when this is 0), or `--pin --expires`; 0 for
+	 * a bare pin with no known expiry. */
+	time_t		 expires_at;
 	time_t		 added_at;
 	time_t		 retired_at;	/* 0 while valid */
 };
@@ -130,6 +135,11 @@ int	store_peer_add(struct store *, const char *id, const char *url,
 /* country "*" is the default route.  Adds the country to the peer. */
 int	store_peer_route(struct store *, const char *country, const char *id,
 	    struct store_err *);
+/*
+ * A new pin for a peer.  A pin that is already valid is refused, unless it
+ * comes with a certificate or an expiry: then it is renewed (a partner's
+ * new certificate over the same key), taking the new dates and expiry.
+ */
 int	store_peer_pin_add(struct store *, const char *id,
 	    const struct store_pin *pin, struct store_err *);
 int	store_peer_pin_retire(struct store *, const char *id, const char *pin,
@@ -376,6 +386,11 @@ struct store_delivery {
 	char		 peer[HLX_HOTLINE_ID_MAX + 1];
 	char		 url[HLX_URL_MAX + 1];
 	char		 pins[STORE_PINS_MAX];	/* valid pins, ';' between */
+	/* The peer's other pins, only to say why its server's certificate
+	 * was refused: retired ones, and those past their expiry (as of the
+	 * query; not in pins).  Cut at STORE_PINS_MAX, never mid-pin. */
+	char		 retired_pins[STORE_PINS_MAX];
+	char		 expired_pins[STORE_PINS_MAX];
 	char		 type[16];
 	char		 case_id[HLX_CASE_NUMBER_MAX + 1];
 	char		*body;			/* malloc'd exact bytes */
@@ -560,6 +575,25 @@ int	store_handoff_revise(struct store *, const struct store_case *,
  * *n of them. */
 int	store_case_cancel(struct store *, const struct store_case *,
 	    const char *peer, const char *why, int64_t *n, struct store_err *);
+/*
+ * How many of the case's items -- those of its hand-off document, else of
+ * its record -- are not among named[] (ContentUrls): 0 means a Withdraw
+ * naming them takes out every item, which is the whole case (issue 13).
+ * SIZE_MAX when the case has no readable list of items.
+ */
+int	store_case_items_left(struct store *, const struct store_case *,
+	    const char *const *named, size_t nnamed, size_t *left,
+	    struct store_err *);
+/* The bytes of the Withdraws of hcase queued for peer (not cancelled)
+ * since the latest Referral to it: the items it was told to take out.
+ * malloc'd, freed by store_body_free. */
+struct store_body {
+	char		*body;
+	size_t		 len;
+};
+int	store_case_withdraws(struct store *, int64_t hcase, const char *peer,
+	    struct store_body **out, size_t *n, struct store_err *);
+void	store_body_free(struct store_body *, size_t n);
 
 /* The feed for the case system (`hlx events`): kinds below; data JSON. */
 #define EVENT_REFERRAL		"referral_received"

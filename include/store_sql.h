@@ -12,5 +12,7 @@ extern const char	store_sql[];
 extern const size_t	store_sql_len;
 extern const char	store_sql_2[];
 extern const size_t	store_sql_2_len;
+extern const char	store_sql_3[];
+extern const size_t	store_sql_3_len;
 
 #endif /* HLX_STORE_SQL_H */

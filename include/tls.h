@@ -4,8 +4,12 @@
  *
  * TLS 1.2 and 1.3 only; for 1.2 only ECDHE with AEAD ciphers, server
  * preference.  Client certificates are required and checked by pin against
- * the live peer table, with their dates, at the handshake and again on
- * every request (a resumed session skips verification).  Stateful session
+ * the live peer table -- the pin known, not retired, of an enabled peer and
+ * before its own expiry (issue 13) -- and by their dates, at the handshake
+ * and again on every request (a resumed session skips verification).  A
+ * refused handshake is logged here (event=handshake_refused: the presented
+ * pin, subject and dates, and why); a refused request by the caller, with
+ * the reason tls_peer_of() gives.  Stateful session
  * resumption only (no tickets), flushed when peers change.
  */
 #ifndef HLX_TLS_H

@@ -9,8 +9,8 @@ cd "$top" || exit 1
 layer() {
 	case "$1" in
 	log|arena|util|types|hlx_limits|file) echo 0 ;;
-	conf|record|message|message_int|schema_xsd|cert|audit|ingest|peertab|outcome|lifecycle) echo 1 ;;
-	setup|store|store_int|store_sql|handoff|tls|server|metrics|admin|privdrop) echo 2 ;;
+	conf|record|message|message_int|schema_xsd|cert|audit|ingest|peertab|outcome|lifecycle|ratelimit) echo 1 ;;
+	setup|store|store_int|store_sql|handoff|tls|server|metrics|admin|privdrop|fdbudget) echo 2 ;;
 	hlx|hlxd|hlx_cli|hlxd_writer|hlxd_delivery) echo 3 ;;
 	*) echo 9 ;;
 	esac
@@ -34,7 +34,7 @@ for f in src/*.c include/*.h; do
 	done
 	n=$((n + 1))
 	# Pure modules never exit and do no I/O of their own.
-	case "$mod" in conf|record|message|types|arena|cert|audit|ingest|peertab|outcome|lifecycle) pure=1 ;; *) pure=0 ;; esac
+	case "$mod" in conf|record|message|types|arena|cert|audit|ingest|peertab|outcome|lifecycle|ratelimit) pure=1 ;; *) pure=0 ;; esac
 	if [ "$pure" = 1 ] && [ "${f##*.}" = c ] &&
 	    grep -nE '\b(exit|fopen|open|printf|fprintf|socket)\(' "$f" |
 	    grep -v snprintf | grep -q .; then

@@ -1,81 +1,71 @@
 /*
  * admin.c -- the admin listener: GET /healthz and GET /metrics over plain
- * HTTP on loopback, with libevent's evhttp.  See admin.h.
+ * HTTP on loopback, served by server.c's HTTP/1.1 (server_start_plain), the
+ * same code as the partners' listener without TLS.  See admin.h.
  *
  * SECURITY: reads untrusted input -- HTTP requests from whoever can reach
  * [admin] address, which the configuration keeps on loopback unless an
- * operator sets allow_remote -- and parses nothing of it but the request
- * line and headers, which evhttp bounds (8 KiB of headers, no body, 10 s
- * per read or write).  It touches nothing but the in-memory metrics
- * (read-only) and the caller's healthz callback: no store, no file, no
- * key, no partner connection, and no request ever changes state.  The
- * answers carry no message content and no secret; they do name peers
- * (metrics labels), which is why the listener is not exposed.
+ * operator sets allow_remote -- and parses nothing of it itself: server.c
+ * frames it with its bounds (SERVER_HEADERS_MAX of headers, no body,
+ * absolute deadlines of HLX_ADMIN_TIMEOUT, HLX_ADMIN_CONNECTIONS_MAX
+ * connections).  It touches nothing but the in-memory metrics (read-only)
+ * and the caller's healthz callback: no store, no file, no key, no partner
+ * connection, and no request ever changes state.  The answers carry no
+ * message content and no secret; they do name peers (metrics labels),
+ * which is why the listener is not exposed.
  *
- * XXX evhttp 2.1 has no cap on simultaneous connections: a local process
- * could open many.  Loopback-only makes that a local nuisance, not a
- * remote one; an evconnlistener of our own with a counter would fix it.
+ * Whether hlxd is healthy is the caller's (hlxd.c's healthz callback);
+ * this file only says it on the wire.
  */
-#include <errno.h>
-#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-
-#include <event2/buffer.h>
-#include <event2/event.h>
-#include <event2/http.h>
+#include <time.h>
 
 #include "admin.h"
+#include "hlx_limits.h"
 #include "metrics.h"
+#include "server.h"
 
-#define ADMIN_HEADERS_MAX	(8 * 1024)	/* bytes of request headers */
-#define ADMIN_TIMEOUT		10		/* seconds per read or write */
 #define ADMIN_WHY_MAX		256		/* healthz reason */
+#define ADMIN_TEXT		"text/plain; charset=utf-8"
 
 struct admin {
-	struct evhttp			*a_http;
-	struct evhttp_bound_socket	*a_sock;
-	int				 a_port;
+	struct server			*a_srv;
 	int				(*a_healthz)(void *, char *, size_t);
 	void				*a_arg;
 };
 
+/* Sends an answer with a Date (RFC 9110 §6.6.1: a server with a clock
+ * sends one, as evhttp did) and the header lines of allow (ours). */
+static void
+reply(struct server_request *r, int code, const char *ctype,
+    const char *allow, const char *body, size_t len)
+{
+	char hdr[128], date[64];
+	struct tm tm;
+	time_t now = time(NULL);
+
+	/* hlxd never calls setlocale(): day and month names are C's. */
+	if (gmtime_r(&now, &tm) == NULL || strftime(date, sizeof(date),
+	    "%a, %d %b %Y %H:%M:%S GMT", &tm) == 0)
+		date[0] = '\0';
+	snprintf(hdr, sizeof(hdr), "%s%s%s%s", date[0] != '\0' ? "Date: " : "",
+	    date, date[0] != '\0' ? "\r\n" : "", allow != NULL ? allow : "");
+	server_reply_with(r, code, ctype, hdr[0] != '\0' ? hdr : NULL, body,
+	    len, -1);
+}
+
 /* Sends a text/plain answer; body is ours, already safe to send. */
 static void
-reply(struct evhttp_request *req, int code, const char *reason,
-    const char *ctype, const char *body, size_t len)
-{
-	struct evkeyvalq *h = evhttp_request_get_output_headers(req);
-	struct evbuffer *buf;
-
-	evhttp_add_header(h, "Content-Type", ctype);
-	evhttp_add_header(h, "Cache-Control", "no-store");
-	evhttp_add_header(h, "X-Content-Type-Options", "nosniff");
-	if ((buf = evbuffer_new()) == NULL ||
-	    evbuffer_add(buf, body, len) == -1) {
-		/* Out of memory: an empty answer beats none. */
-		if (buf != NULL)
-			evbuffer_free(buf);
-		evhttp_send_reply(req, HTTP_INTERNAL, "Internal Server Error",
-		    NULL);
-		return;
-	}
-	evhttp_send_reply(req, code, reason, buf);
-	evbuffer_free(buf);
-}
-
-static void
-reply_text(struct evhttp_request *req, int code, const char *reason,
+reply_text(struct server_request *r, int code, const char *allow,
     const char *body)
 {
-	reply(req, code, reason, "text/plain; charset=utf-8", body,
-	    strlen(body));
+	reply(r, code, ADMIN_TEXT, allow, body, strlen(body));
 }
 
 static void
-serve_healthz(struct admin *a, struct evhttp_request *req)
+serve_healthz(struct admin *a, struct server_request *r)
 {
 	char why[ADMIN_WHY_MAX], body[ADMIN_WHY_MAX + 32];
 	size_t i;
@@ -83,7 +73,7 @@ serve_healthz(struct admin *a, struct evhttp_request *req)
 	why[0] = '\0';
 	if (a->a_healthz == NULL || a->a_healthz(a->a_arg, why,
 	    sizeof(why)) == 0) {
-		reply_text(req, HTTP_OK, "OK", "ok\n");
+		reply_text(r, 200, NULL, "ok\n");
 		return;
 	}
 	why[sizeof(why) - 1] = '\0';
@@ -93,67 +83,57 @@ serve_healthz(struct admin *a, struct evhttp_request *req)
 			why[i] = '?';
 	snprintf(body, sizeof(body), "unavailable: %s\n",
 	    why[0] != '\0' ? why : "unknown");
-	reply_text(req, HTTP_SERVUNAVAIL, "Service Unavailable", body);
+	reply_text(r, 503, NULL, body);
 }
 
 static void
-serve_metrics(struct evhttp_request *req)
+serve_metrics(struct server_request *r)
 {
 	size_t len;
 	char *text;
 
 	if ((text = metrics_render(&len)) == NULL) {
-		reply_text(req, HTTP_INTERNAL, "Internal Server Error",
-		    "out of memory\n");
+		reply_text(r, 500, NULL, "out of memory\n");
 		return;
 	}
-	reply(req, HTTP_OK, "OK", "text/plain; version=0.0.4", text, len);
+	reply(r, 200, "text/plain; version=0.0.4", NULL, text, len);
 	free(text);
 }
 
+/* Each complete request, on the loop thread: answered at once. */
 static void
-serve(struct evhttp_request *req, void *arg)
+serve(struct server_request *r, void *arg)
 {
 	struct admin *a = arg;
-	const struct evhttp_uri *uri;
-	const char *path;
 
-	if (evhttp_request_get_command(req) != EVHTTP_REQ_GET) {
-		evhttp_add_header(evhttp_request_get_output_headers(req),
-		    "Allow", "GET");
-		reply_text(req, HTTP_BADMETHOD, "Method Not Allowed",
-		    "method not allowed\n");
-		return;
-	}
-	if ((uri = evhttp_request_get_evhttp_uri(req)) == NULL ||
-	    (path = evhttp_uri_get_path(uri)) == NULL) {
-		reply_text(req, HTTP_BADREQUEST, "Bad Request",
-		    "bad request\n");
-		return;
-	}
-	if (strcmp(path, "/healthz") == 0)
-		serve_healthz(a, req);
-	else if (strcmp(path, "/metrics") == 0)
-		serve_metrics(req);
+	if (strcmp(r->method, "GET") != 0)
+		reply_text(r, 405, "Allow: GET\r\n", "method not allowed\n");
+	else if (strcmp(r->path, "/healthz") == 0)
+		serve_healthz(a, r);
+	else if (strcmp(r->path, "/metrics") == 0)
+		serve_metrics(r);
 	else
-		reply_text(req, HTTP_NOTFOUND, "Not Found", "not found\n");
+		reply_text(r, 404, NULL, "not found\n");
 }
 
-static int
-bound_port(struct evhttp_bound_socket *sock)
+/* The body of a refusal by server.c (400, 408, 413, 431): its detail,
+ * which is ours, as one line of text. */
+static char *
+error_body(const struct server_request *r, const struct server_error *e,
+    size_t *len, void *arg)
 {
-	struct sockaddr_storage ss;
-	socklen_t sslen = sizeof(ss);
-	evutil_socket_t fd;
+	char *body;
+	int n;
 
-	if ((fd = evhttp_bound_socket_get_fd(sock)) == -1 ||
-	    getsockname(fd, (struct sockaddr *)&ss, &sslen) == -1)
-		return -1;
-	if (ss.ss_family == AF_INET)
-		return ntohs(((struct sockaddr_in *)&ss)->sin_port);
-	if (ss.ss_family == AF_INET6)
-		return ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
-	return -1;
+	(void)r;
+	(void)arg;
+	if ((body = malloc(ADMIN_WHY_MAX)) == NULL)
+		return NULL;
+	n = snprintf(body, ADMIN_WHY_MAX, "%s\n", e->detail != NULL ?
+	    e->detail : "refused");
+	*len = n < 0 ? 0 : (size_t)n >= ADMIN_WHY_MAX ? ADMIN_WHY_MAX - 1 :
+	    (size_t)n;
+	return body;
 }
 
 struct admin *
@@ -161,39 +141,34 @@ admin_start(struct event_base *base, const char *host, int port,
     int (*healthz)(void *arg, char *why, size_t whysz), void *arg,
     char *err, size_t errsz)
 {
+	static const struct server_plain limits = {
+		.max_conns = HLX_ADMIN_CONNECTIONS_MAX,
+		.timeout = HLX_ADMIN_TIMEOUT,
+		.max_bytes = 0,
+		.error_type = ADMIN_TEXT,
+	};
+	struct server_hooks hooks;
 	struct admin *a = NULL, *ret = NULL;
+	char why[256];
 
 	if (base == NULL || host == NULL || port < 0 || port > 65535) {
 		snprintf(err, errsz, "admin: bad address");
 		goto out;
 	}
-	if ((a = calloc(1, sizeof(*a))) == NULL ||
-	    (a->a_http = evhttp_new(base)) == NULL) {
+	if ((a = calloc(1, sizeof(*a))) == NULL) {
 		snprintf(err, errsz, "admin: out of memory");
 		goto out;
 	}
 	a->a_healthz = healthz;
 	a->a_arg = arg;
-	evhttp_set_max_headers_size(a->a_http, ADMIN_HEADERS_MAX);
-	evhttp_set_max_body_size(a->a_http, 0);
-	evhttp_set_timeout(a->a_http, ADMIN_TIMEOUT);
-	/* Let every method reach serve(), which answers 405 with Allow;
-	 * evhttp itself would answer 501 to those it was not told of. */
-	evhttp_set_allowed_methods(a->a_http, EVHTTP_REQ_GET |
-	    EVHTTP_REQ_POST | EVHTTP_REQ_HEAD | EVHTTP_REQ_PUT |
-	    EVHTTP_REQ_DELETE | EVHTTP_REQ_OPTIONS | EVHTTP_REQ_TRACE |
-	    EVHTTP_REQ_CONNECT | EVHTTP_REQ_PATCH);
-	evhttp_set_gencb(a->a_http, serve, a);
-	errno = 0;
-	if ((a->a_sock = evhttp_bind_socket_with_handle(a->a_http, host,
-	    (ev_uint16_t)port)) == NULL) {
-		snprintf(err, errsz, "admin: cannot listen on %s port %d: %s",
-		    host, port, errno != 0 ? strerror(errno) : "failed");
-		goto out;
-	}
-	if ((a->a_port = bound_port(a->a_sock)) == -1) {
-		snprintf(err, errsz, "admin: getsockname: %s",
-		    strerror(errno));
+	memset(&hooks, 0, sizeof(hooks));
+	hooks.request = serve;
+	hooks.headers = NULL;	/* every method reaches serve(): 405 */
+	hooks.error_body = error_body;
+	hooks.arg = a;
+	if ((a->a_srv = server_start_plain(base, host, port, &limits, &hooks,
+	    why, sizeof(why))) == NULL) {
+		snprintf(err, errsz, "admin: %s", why);
 		goto out;
 	}
 	ret = a;
@@ -206,7 +181,7 @@ out:
 int
 admin_port(const struct admin *a)
 {
-	return a->a_port;
+	return server_port(a->a_srv);
 }
 
 void
@@ -214,8 +189,7 @@ admin_stop(struct admin *a)
 {
 	if (a == NULL)
 		return;
-	/* evhttp_free closes the bound socket and every connection. */
-	if (a->a_http != NULL)
-		evhttp_free(a->a_http);
+	/* Closes the listener and every connection. */
+	server_free(a->a_srv);
 	free(a);
 }

@@ -151,7 +151,7 @@ asn1_time_to_time(const ASN1_TIME *at, time_t *t)
  * byte.
  */
 static int
-subject_of(X509 *x, char *out, size_t outsz)
+subject_of(const X509 *x, char *out, size_t outsz)
 {
 	const X509_NAME *name;
 	BIO *mem = NULL;
@@ -184,16 +184,66 @@ out:
 	return rc;
 }
 
+/* Fills out from x; NULL, or why not (out then partly filled). */
+static const char *
+info_of(const X509 *x, struct cert_info *out)
+{
+	const X509_PUBKEY *pk;
+	unsigned char *der = NULL;
+	const char *reason = NULL;
+	int derlen;
+
+	pk = X509_get_X509_PUBKEY(x);
+	if (pk == NULL ||
+	    (derlen = i2d_X509_PUBKEY(pk, &der)) <= 0 || der == NULL) {
+		reason = "certificate has no public key";
+		goto out;
+	}
+	if (pin_of(der, (size_t)derlen, out->pin, sizeof(out->pin)) == -1) {
+		reason = "cannot compute the certificate's pin";
+		goto out;
+	}
+	if (subject_of(x, out->subject, sizeof(out->subject)) == -1) {
+		reason = "cannot print the certificate's subject";
+		goto out;
+	}
+	if (asn1_time_to_time(X509_get0_notBefore(x), &out->not_before) == -1) {
+		reason = "certificate has a bad notBefore time";
+		goto out;
+	}
+	if (asn1_time_to_time(X509_get0_notAfter(x), &out->not_after) == -1) {
+		reason = "certificate has a bad notAfter time";
+		goto out;
+	}
+out:
+	OPENSSL_free(der);
+	return reason;
+}
+
+int
+cert_info_of_x509(const struct x509_st *x, struct cert_info *out, char *why,
+    size_t whysz)
+{
+	const char *reason;
+
+	ERR_set_mark();
+	set_why(why, whysz, "");
+	memset(out, 0, sizeof(*out));
+	if ((reason = info_of(x, out)) != NULL) {
+		set_why(why, whysz, reason);
+		memset(out, 0, sizeof(*out));
+	}
+	ERR_pop_to_mark();
+	return reason != NULL ? -1 : 0;
+}
+
 int
 cert_info_from_pem(const char *buf, size_t len, struct cert_info *out,
     char *why, size_t whysz)
 {
 	BIO *bio = NULL;
 	X509 *x = NULL;
-	X509_PUBKEY *pk;
-	unsigned char *der = NULL;
 	const char *reason = "out of memory";
-	int derlen;
 	int rc = -1;
 
 	ERR_set_mark();
@@ -221,28 +271,8 @@ cert_info_from_pem(const char *buf, size_t len, struct cert_info *out,
 		goto out;
 	}
 
-	pk = X509_get_X509_PUBKEY(x);
-	if (pk == NULL ||
-	    (derlen = i2d_X509_PUBKEY(pk, &der)) <= 0 || der == NULL) {
-		reason = "certificate has no public key";
+	if ((reason = info_of(x, out)) != NULL)
 		goto out;
-	}
-	if (pin_of(der, (size_t)derlen, out->pin, sizeof(out->pin)) == -1) {
-		reason = "cannot compute the certificate's pin";
-		goto out;
-	}
-	if (subject_of(x, out->subject, sizeof(out->subject)) == -1) {
-		reason = "cannot print the certificate's subject";
-		goto out;
-	}
-	if (asn1_time_to_time(X509_get0_notBefore(x), &out->not_before) == -1) {
-		reason = "certificate has a bad notBefore time";
-		goto out;
-	}
-	if (asn1_time_to_time(X509_get0_notAfter(x), &out->not_after) == -1) {
-		reason = "certificate has a bad notAfter time";
-		goto out;
-	}
 	rc = 0;
 out:
 	if (rc == -1) {
@@ -252,7 +282,6 @@ out:
 		if (out != NULL)
 			memset(out, 0, sizeof(*out));
 	}
-	OPENSSL_free(der);
 	X509_free(x);
 	BIO_free(bio);
 	ERR_pop_to_mark();

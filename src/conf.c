@@ -58,10 +58,12 @@ enum conf_key_id {
 	K_MAX_MESSAGE_BYTES,
 	K_MAX_CONNECTIONS,
 	K_MAX_CONNECTIONS_PER_IP,
+	K_MAX_HANDSHAKES,
 	K_HANDSHAKE_TIMEOUT,
 	K_HEADER_TIMEOUT,
 	K_BODY_TIMEOUT,
 	K_RATE_LIMIT,
+	K_RATE_LIMIT_BYTES,
 	K_TLS_CERT,
 	K_TLS_KEY,
 	K_TLS_CA,
@@ -117,6 +119,9 @@ static const struct conf_key conf_keys[K_COUNT] = {
 	KEY(K_MAX_CONNECTIONS_PER_IP, "listen", "max_connections_per_ip",
 	    CK_UINT, max_connections_per_ip, 1, HLX_MAX_CONNECTIONS_LIMIT,
 	    false),
+	/* Default: a quarter of max_connections (conf_finish). */
+	KEY(K_MAX_HANDSHAKES, "listen", "max_handshakes", CK_UINT,
+	    max_handshakes, 1, HLX_MAX_CONNECTIONS_LIMIT, false),
 	KEY(K_HANDSHAKE_TIMEOUT, "listen", "handshake_timeout", CK_DURATION,
 	    handshake_timeout, 0, 0, false),
 	KEY(K_HEADER_TIMEOUT, "listen", "header_timeout", CK_DURATION,
@@ -125,6 +130,10 @@ static const struct conf_key conf_keys[K_COUNT] = {
 	    body_timeout, 0, 0, false),
 	KEY(K_RATE_LIMIT, "listen", "rate_limit", CK_UINT, rate_limit,
 	    1, HLX_RATE_LIMIT_MAX, false),
+	/* Its burst: 2 s worth, at least max_message_bytes (hlxd.c). */
+	KEY(K_RATE_LIMIT_BYTES, "listen", "rate_limit_bytes", CK_SIZE,
+	    rate_limit_bytes, HLX_RATE_LIMIT_BYTES_MIN,
+	    HLX_RATE_LIMIT_BYTES_MAX, false),
 	KEY(K_TLS_CERT, "tls", "cert", CK_PATH, tls_cert, 0, 0, false),
 	KEY(K_TLS_KEY, "tls", "key", CK_PATH, tls_key, 0, 0, false),
 	KEY(K_TLS_CA, "tls", "ca", CK_PATH, tls_ca, 0, 0, false),
@@ -852,10 +861,12 @@ conf_defaults(struct conf *c)
 	c->max_message_bytes = HLX_DEFAULT_MAX_MESSAGE_BYTES;
 	c->max_connections = 512;
 	c->max_connections_per_ip = 64;
+	c->max_handshakes = 512 / 4;	/* conf_finish: from max_connections */
 	c->handshake_timeout = 10;
 	c->header_timeout = 10;
 	c->body_timeout = 30;
 	c->rate_limit = 50;
+	c->rate_limit_bytes = HLX_DEFAULT_RATE_LIMIT_BYTES;
 	c->tls_cert = strdup("/etc/hlx/tls/hotline.crt");
 	c->tls_key = strdup("/etc/hlx/tls/hotline.key");
 	c->store_path = strdup("/var/lib/hlx/hlx.db");
@@ -914,6 +925,12 @@ conf_finish(struct conf_parser *p, long last)
 		    K_MAX_CONNECTIONS), "[listen] max_connections_per_ip (%u) "
 		    "is more than max_connections (%u)",
 		    c->max_connections_per_ip, c->max_connections);
+	/* Handshakes in progress have their own room, so that sockets that
+	 * never authenticate cannot take the partners' (server.c). */
+	if (p->kline[K_MAX_HANDSHAKES] == 0)
+		c->max_handshakes = c->max_connections / 4 >
+		    HLX_HANDSHAKES_MIN_DEFAULT ? c->max_connections / 4 :
+		    HLX_HANDSHAKES_MIN_DEFAULT;
 	if (!p->kbad[K_BACKOFF_MIN] && !p->kbad[K_BACKOFF_MAX] &&
 	    c->backoff_min > c->backoff_max)
 		conf_error(p, conf_blame(p, K_BACKOFF_MIN, K_BACKOFF_MAX),

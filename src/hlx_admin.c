@@ -35,8 +35,11 @@ const struct cli_command cli_admin_commands[] = {
 	    "configuration." },
 	{ "cert check", cmd_cert_check,
 	    "cert check [--days N]",
-	    "Lists our own certificate and every valid peer pin whose\n"
-	    "certificate expires within N days (default 30) or has expired.\n"
+	    "Lists our own certificate and every valid peer pin that expires\n"
+	    "within N days (default 30) or has expired (a pin expires with the\n"
+	    "certificate it was added from, or at its --expires), and every\n"
+	    "valid pin with no known expiry, which does not count for the\n"
+	    "exit status.\n"
 	    "Exit: 0 none; 1 some; 64 usage." },
 	{ "audit list", cmd_audit_list,
 	    "audit list [--case ID] [--peer ID] [--json]",
@@ -228,13 +231,21 @@ cmd_cert_check(struct cli *cli, int argc, char **argv)
 		for (k = 0; k < l.peers[i].npins; k++) {
 			const struct store_pin *q = &l.peers[i].pins[k];
 
-			if (q->retired_at != 0 || q->not_after == 0 ||
-			    q->not_after > limit)
+			if (q->retired_at != 0)
 				continue;
-			left = cert_days_left(q->not_after, now);
+			/* Listed, but not counted: nothing will expire
+			 * that the operator could renew in time. */
+			if (q->expires_at == 0) {
+				printf("peer %s pin %s no known expiry\n",
+				    l.peers[i].id, q->pin);
+				continue;
+			}
+			if (q->expires_at > limit)
+				continue;
+			left = cert_days_left(q->expires_at, now);
 			printf("peer %s pin %s %s %s (%ld days)\n",
 			    l.peers[i].id, q->pin, left < 0 ? "expired" :
-			    "expires", cli_time(q->not_after, t, sizeof(t)),
+			    "expires", cli_time(q->expires_at, t, sizeof(t)),
 			    left);
 			found++;
 		}

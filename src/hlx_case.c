@@ -56,10 +56,11 @@ const struct cli_command cli_case_commands[] = {
 	{ "case update", cmd_update,
 	    "case update CASE_ID --state S [--at T] [--observed-by O] "
 	    "[--reason R] [--content-url U]...",
-	    "Records the case's state (T defaults to now), acknowledges its\n"
-	    "hand-off, and sends a StatusUpdate to the other party if there is\n"
-	    "one.  The state must be one that may follow the current one (see\n"
-	    "the README's state table); an update older than the current state\n"
+	    "Records the case's state (T defaults to now, and is at most 10\n"
+	    "minutes ahead of it), acknowledges its hand-off, and sends a\n"
+	    "StatusUpdate to the other party if there is one.  The state must\n"
+	    "be one that may follow the current one (see the README's state\n"
+	    "table); an update older than the current state\n"
 	    "is recorded and sent but does not move the case back.  Prints\n"
 	    "CASE_ID MESSAGE_ID PEER, or CASE_ID - local.\n"
 	    "Exit: 0; 64 usage; 65 refused." },
@@ -74,7 +75,8 @@ const struct cli_command cli_case_commands[] = {
 	    "case withdraw CASE_ID --reason R [--content-url U]...",
 	    "Withdraws a case we referred (or only the items named): the\n"
 	    "partner is sent a Withdraw and, for the whole case, our copy is\n"
-	    "closed.  A Referral never delivered is cancelled instead of sending\n"
+	    "closed; naming every item still in the case is the whole case.\n"
+	    "A Referral never delivered is cancelled instead of sending\n"
 	    "anything.  Prints CASE_ID MESSAGE_ID PEER, or CASE_ID - cancelled\n"
 	    "/ domestic.\nExit: 0; 64 usage; 65 refused." },
 	{ "case reroute", cmd_reroute,
@@ -355,6 +357,18 @@ urls_text(const struct case_opts *o)
 	return s;
 }
 
+/*
+ * protocol.md §2.4: a time that orders events (StateAt, AssessedAt) is at
+ * most SentAt plus the skew of check 12.  Our SentAt is now, so a time
+ * further ahead is refused here, with the option or member that gave it,
+ * rather than by our own parser's check of the message.
+ */
+static int
+too_far_ahead(int64_t at_usec, time_t now)
+{
+	return at_usec > ((int64_t)now + HLX_SENT_AT_MAX_AHEAD) * 1000000;
+}
+
 static int
 do_update(struct cli *cli, struct job *j, const char *now_ts, time_t now,
     struct store_err *err)
@@ -381,6 +395,11 @@ do_update(struct cli *cli, struct job *j, const char *now_ts, time_t now,
 	if (lifecycle_time_usec(at, &at_usec) == -1)
 		return refuse(err, "--at: %s", type_check_timestamp(at) !=
 		    NULL ? type_check_timestamp(at) : "not a timestamp");
+	/* A state dated ahead would make every later one "older" and
+	 * freeze the case, here and at the other party. */
+	if (too_far_ahead(at_usec, now))
+		return refuse(err, "--at: %s is more than %ld minutes ahead of "
+		    "now (%s)", at, HLX_SENT_AT_MAX_AHEAD / 60, now_ts);
 	/* A state older than the current one is history: recorded and
 	 * sent, not applied -- the table speaks of what comes next. */
 	older = from >= 0 && lifecycle_time_usec(j->c.state_at, &cur_usec) ==
@@ -439,6 +458,7 @@ do_assess(struct cli *cli, struct job *j, const char *now_ts, time_t now,
 	struct message *m;
 	char why[300];
 	unsigned version;
+	int64_t at_usec;
 
 	if (j->c.ours)
 		return refuse(err, "case %s is one of ours: only the hotline a "
@@ -452,6 +472,15 @@ do_assess(struct cli *cli, struct job *j, const char *now_ts, time_t now,
 	    sizeof(why))) == NULL)
 		return store_set_err(err, STORE_REFUSED, "%s: %s", j->o->file,
 		    why);
+	if (lifecycle_time_usec(m->u.assessment.assessed_at, &at_usec) ==
+	    -1 || too_far_ahead(at_usec, now)) {
+		store_set_err(err, STORE_REFUSED, "%s: assessed_at: %s is more "
+		    "than %ld minutes ahead of now (%s)", j->o->file,
+		    m->u.assessment.assessed_at, HLX_SENT_AT_MAX_AHEAD / 60,
+		    now_ts);
+		message_free(m);
+		return -1;
+	}
 	return queue(cli, j, m, version, now, err);
 }
 
@@ -521,6 +550,58 @@ do_amend(struct cli *cli, struct job *j, const char *now_ts, time_t now,
 	return queue(cli, j, m, version, now, err);
 }
 
+/*
+ * Whether --content-url names every item still in the case: those of its
+ * record (or hand-off), less those our earlier Withdraws to the partner
+ * took out since its latest Referral.  1 yes, 0 no, -1 error.
+ */
+static int
+names_every_item(struct cli *cli, struct job *j, struct store_err *err)
+{
+	const struct case_opts *o = j->o;
+	struct store_body *b = NULL;
+	struct message *m;
+	struct msg_err merr;
+	const char **named = NULL;
+	size_t nb = 0, nn = 0, i, k, left = SIZE_MAX, cap = o->nurls;
+	int rc = -1;
+
+	if (j->c.partner[0] != '\0' && store_case_withdraws(cli->store,
+	    j->c.id, j->c.partner, &b, &nb, err) == -1)
+		return -1;
+	/* Each body holds at most HLX_CONTENT_URLS_MAX ContentUrls. */
+	cap += nb * HLX_CONTENT_URLS_MAX;
+	if ((named = calloc(cap > 0 ? cap : 1, sizeof(*named))) == NULL) {
+		store_set_err(err, STORE_FAIL, "out of memory");
+		goto out;
+	}
+	for (i = 0; i < o->nurls; i++)
+		named[nn++] = o->urls[i];
+	/* Our own bytes, checked when they were queued: one that no
+	 * longer parses is left out (its items count as still there). */
+	for (i = 0; i < nb; i++) {
+		if (message_parse(j->schema, b[i].body, b[i].len, SIZE_MAX, &m,
+		    &merr) == -1)
+			continue;
+		for (k = 0; m->type == BODY_WITHDRAW &&
+		    k < m->u.withdraw.ncontent_urls; k++)
+			if ((named[nn++] = strdup(m->u.withdraw.content_urls[k]))
+			    == NULL)
+				nn--;
+		message_free(m);
+	}
+	if (store_case_items_left(cli->store, &j->c, named, nn, &left,
+	    err) == -1)
+		goto out;
+	rc = left == 0;
+out:
+	for (i = o->nurls; named != NULL && i < nn; i++)
+		free((void *)(uintptr_t)named[i]);
+	free(named);
+	store_body_free(b, nb);
+	return rc;
+}
+
 static int
 do_withdraw(struct cli *cli, struct job *j, const char *now_ts, time_t now,
     struct store_err *err)
@@ -530,15 +611,28 @@ do_withdraw(struct cli *cli, struct job *j, const char *now_ts, time_t now,
 	struct message *m;
 	char why[300];
 	unsigned version;
+	size_t nurls = o->nurls;
 	int64_t n;
-	int applied;
+	int applied, every;
 
 	if (!j->c.ours)
 		return refuse(err, "case %s was referred to us: only its "
 		    "issuer withdraws it", j->c.case_id);
+	/* Every item still in the case named: that is the whole case, sent
+	 * as such (no ContentUrl), so that no side keeps an open case
+	 * without items (issue 13). */
+	if (nurls > 0) {
+		if ((every = names_every_item(cli, j, err)) == -1)
+			return -1;
+		if (every) {
+			nurls = 0;
+			j->note = "every item still in the case named: the "
+			    "whole case is withdrawn";
+		}
+	}
 	if (strcmp(j->c.handoff_kind, "domestic") == 0 || j->c.partner[0] ==
-	    '\0' || (!j->c.delivered && o->nurls == 0)) {
-		if (o->nurls > 0)
+	    '\0' || (!j->c.delivered && nurls == 0)) {
+		if (nurls > 0)
 			return refuse(err, "case %s: some items can be "
 			    "withdrawn only from a partner; amend the case "
 			    "instead", j->c.case_id);
@@ -563,12 +657,12 @@ do_withdraw(struct cli *cli, struct job *j, const char *now_ts, time_t now,
 	    util_uuid4(j->message_id, sizeof(j->message_id)) == -1)
 		return -1;
 	head_for(cli, &j->c, &h, j->message_id, now_ts, version);
-	if ((m = lifecycle_withdraw(&h, o->reason, o->urls, o->nurls, why,
+	if ((m = lifecycle_withdraw(&h, o->reason, o->urls, nurls, why,
 	    sizeof(why))) == NULL)
 		return store_set_err(err, STORE_REFUSED, "%s", why);
 	if (queue(cli, j, m, version, now, err) == -1)
 		return -1;
-	if (o->nurls > 0)
+	if (nurls > 0)
 		return 0;
 	return record_state(cli, j, "closed", now_ts, "withdrawn", NULL, 1,
 	    now, &applied, err);

@@ -31,14 +31,18 @@ static int cmd_peer_remove(struct cli *, int, char **);
 
 const struct cli_command cli_peer_commands[] = {
 	{ "peer add", cmd_peer_add,
-	    "peer add ID --url URL (--cert FILE | --pin PIN) --country CC... "
-	    "[--route]",
+	    "peer add ID --url URL (--cert FILE | --pin PIN [--expires TIME]) "
+	    "--country CC... [--route]",
 	    "Registers a partner hotline for one or more countries (repeat\n"
 	    "--country, or give a comma-separated list).  The first peer of a\n"
 	    "country becomes its route; --route takes the route over.  --cert\n"
 	    "records the certificate's pin, subject and expiry; --pin only the\n"
-	    "pin (sha256//BASE64 of the DER SubjectPublicKeyInfo).  URL is the\n"
-	    "peer's base, https://host[:port][/prefix].\n"
+	    "pin (sha256//BASE64 of the DER SubjectPublicKeyInfo).  A pin stops\n"
+	    "authenticating at its expiry, whatever certificate the peer then\n"
+	    "presents: the --cert certificate's notAfter, or --expires TIME\n"
+	    "(an HLX timestamp, 2027-06-30T00:00:00Z); a --pin without\n"
+	    "--expires has no known expiry.  URL is the peer's base,\n"
+	    "https://host[:port][/prefix].\n"
 	    "Exit: 0; 64 usage; 65 bad value, existing peer, pin of another\n"
 	    "peer; 66 certificate file missing; 74/75 store I/O or busy." },
 	{ "peer route", cmd_peer_route,
@@ -56,9 +60,13 @@ const struct cli_command cli_peer_commands[] = {
 	    "One peer with all its pins (valid and retired) and their expiry.\n"
 	    "Exit: 0; 65 no such peer." },
 	{ "peer rotate", cmd_peer_rotate,
-	    "peer rotate ID (--cert FILE | --pin PIN)",
+	    "peer rotate ID (--cert FILE | --pin PIN [--expires TIME])",
 	    "Adds a pin to a peer; the old pins stay valid until retired.\n"
-	    "Exit: 0; 65 bad pin, pin of another peer, no such peer." },
+	    "Expiry as for peer add.  A pin that is already valid is renewed\n"
+	    "when it comes with --cert (a new certificate over the same key)\n"
+	    "or --expires, and refused otherwise.\n"
+	    "Exit: 0; 64 usage; 65 bad pin or time, pin of another peer, no\n"
+	    "such peer." },
 	{ "peer retire-pin", cmd_peer_retire_pin,
 	    "peer retire-pin ID PIN",
 	    "Retires one pin of a peer.  The last valid pin of an enabled peer\n"
@@ -196,6 +204,7 @@ check_url(const char *url)
 struct pin_arg {
 	const char	*cert_file;
 	const char	*pin;
+	const char	*expires;	/* --expires, with --pin only */
 	struct cert_info info;
 	struct store_pin sp;
 };
@@ -216,12 +225,33 @@ load_pin(struct pin_arg *a)
 		    "--pin PIN\n");
 		return EX_USAGE;
 	}
+	if (a->expires != NULL && a->pin == NULL) {
+		fprintf(stderr, "hlx: --expires goes with --pin: a pin from "
+		    "--cert expires with its certificate\n");
+		return EX_USAGE;
+	}
 	if (a->pin != NULL) {
 		if ((bad = cert_check_pin(a->pin)) != NULL) {
 			fprintf(stderr, "hlx: --pin %s: %s\n", a->pin, bad);
 			return EX_DATAERR;
 		}
 		a->sp.pin = a->pin;
+		if (a->expires != NULL) {
+			if ((bad = type_check_timestamp(a->expires)) != NULL ||
+			    type_timestamp_parse(a->expires,
+			    &a->sp.expires_at) == -1) {
+				fprintf(stderr, "hlx: --expires %s: %s\n",
+				    a->expires, bad != NULL ? bad :
+				    "not a timestamp");
+				return EX_DATAERR;
+			}
+			/* As for an expired certificate: nothing to add. */
+			if (a->sp.expires_at <= time(NULL)) {
+				fprintf(stderr, "hlx: --expires %s: in the "
+				    "past\n", a->expires);
+				return EX_DATAERR;
+			}
+		}
 		return 0;
 	}
 	fr = file_read(a->cert_file, PEER_CERT_MAX, &buf, &len);
@@ -304,6 +334,9 @@ add_opt(int ch, void *arg)
 	case CLI_OPT_PIN:
 		a->pin.pin = optarg;
 		return 0;
+	case CLI_OPT_EXPIRES:
+		a->pin.expires = optarg;
+		return 0;
 	case CLI_OPT_COUNTRY:
 		return add_country_list(a, optarg);
 	case CLI_OPT_ROUTE:
@@ -330,6 +363,7 @@ cmd_peer_add(struct cli *cli, int argc, char **argv)
 		{ "url", required_argument, NULL, CLI_OPT_URL },
 		{ "cert", required_argument, NULL, CLI_OPT_CERT },
 		{ "pin", required_argument, NULL, CLI_OPT_PIN },
+		{ "expires", required_argument, NULL, CLI_OPT_EXPIRES },
 		{ "country", required_argument, NULL, CLI_OPT_COUNTRY },
 		{ "route", no_argument, NULL, CLI_OPT_ROUTE },
 		{ NULL, 0, NULL, 0 },
@@ -406,7 +440,7 @@ static const struct option json_opts[] = {
 	{ NULL, 0, NULL, 0 },
 };
 
-/* Days until the first valid pin with a known expiry expires; 0 = none. */
+/* The first expiry among the valid pins; 0 = none known. */
 static int
 first_expiry(const struct store_peer *p, time_t *when)
 {
@@ -414,10 +448,20 @@ first_expiry(const struct store_peer *p, time_t *when)
 
 	*when = 0;
 	for (i = 0; i < p->npins; i++)
-		if (p->pins[i].retired_at == 0 && p->pins[i].not_after != 0 &&
-		    (*when == 0 || p->pins[i].not_after < *when))
-			*when = p->pins[i].not_after;
+		if (p->pins[i].retired_at == 0 && p->pins[i].expires_at != 0 &&
+		    (*when == 0 || p->pins[i].expires_at < *when))
+			*when = p->pins[i].expires_at;
 	return *when != 0;
+}
+
+/* valid, expired (not retired, but authenticates nobody) or retired. */
+static const char *
+pin_state(const struct store_pin *q, time_t now)
+{
+	if (q->retired_at != 0)
+		return "retired";
+	return q->expires_at != 0 && now >= q->expires_at ? "expired" :
+	    "valid";
 }
 
 static json_t *
@@ -465,9 +509,13 @@ peer_json(const struct store_peer *p, time_t now, int all_pins)
 		json_object_set_new(j, "pin", json_string(q->pin));
 		json_object_set_new(j, "subject", q->subject != NULL ?
 		    json_string(q->subject) : json_null());
+		json_object_set_new(j, "state", json_string(pin_state(q,
+		    now)));
+		json_object_set_new(j, "not_before", time_json(q->not_before));
 		json_object_set_new(j, "not_after", time_json(q->not_after));
-		json_object_set_new(j, "days_left", q->not_after != 0 ?
-		    json_integer(cert_days_left(q->not_after, now)) :
+		json_object_set_new(j, "expires_at", time_json(q->expires_at));
+		json_object_set_new(j, "days_left", q->expires_at != 0 ?
+		    json_integer(cert_days_left(q->expires_at, now)) :
 		    json_null());
 		json_object_set_new(j, "added_at", time_json(q->added_at));
 		json_object_set_new(j, "retired_at", time_json(q->retired_at));
@@ -501,16 +549,20 @@ static void
 print_peer_line(const struct store_peer *p, time_t now)
 {
 	char t1[32], t2[32];
-	size_t i, valid = 0;
+	size_t i, valid = 0, expired = 0;
 	time_t first;
 
-	for (i = 0; i < p->npins; i++)
+	for (i = 0; i < p->npins; i++) {
 		valid += p->pins[i].retired_at == 0;
+		expired += strcmp(pin_state(&p->pins[i], now), "expired") == 0;
+	}
 	printf("%s %s", p->id, p->removed_at != 0 ? "removed" :
 	    p->enabled ? "enabled" : "disabled");
 	print_list("countries", p->countries, p->ncountries);
 	print_list("routes", p->routes, p->nroutes);
 	printf(" url=%s pins=%zu", p->url, valid);
+	if (expired > 0)
+		printf(" expired_pins=%zu", expired);
 	if (first_expiry(p, &first))
 		printf(" days_left=%ld", cert_days_left(first, now));
 	else
@@ -591,12 +643,11 @@ cmd_peer_show(struct cli *cli, int argc, char **argv)
 		for (i = 0; i < p->npins; i++) {
 			const struct store_pin *q = &p->pins[i];
 
-			printf("pin: %s %s", q->pin, q->retired_at != 0 ?
-			    "retired" : "valid");
-			if (q->not_after != 0)
+			printf("pin: %s %s", q->pin, pin_state(q, now));
+			if (q->expires_at != 0)
 				printf(" expires=%s days_left=%ld",
-				    cli_time(q->not_after, t1, sizeof(t1)),
-				    cert_days_left(q->not_after, now));
+				    cli_time(q->expires_at, t1, sizeof(t1)),
+				    cert_days_left(q->expires_at, now));
 			if (q->subject != NULL)
 				printf(" subject=\"%s\"", q->subject);
 			printf("\n");
@@ -620,6 +671,8 @@ rotate_opt(int ch, void *arg)
 		a->pin.cert_file = optarg;
 	else if (ch == CLI_OPT_PIN)
 		a->pin.pin = optarg;
+	else if (ch == CLI_OPT_EXPIRES)
+		a->pin.expires = optarg;
 	else
 		return EX_USAGE;
 	return 0;
@@ -639,6 +692,7 @@ cmd_peer_rotate(struct cli *cli, int argc, char **argv)
 	static const struct option opts[] = {
 		{ "cert", required_argument, NULL, CLI_OPT_CERT },
 		{ "pin", required_argument, NULL, CLI_OPT_PIN },
+		{ "expires", required_argument, NULL, CLI_OPT_EXPIRES },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct rotate_arg a;

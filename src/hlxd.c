@@ -60,6 +60,7 @@
 #include <event2/thread.h>
 
 #include "admin.h"
+#include "fdbudget.h"
 #include "hlxd_delivery.h"
 #include "hlxd_writer.h"
 #include "ingest.h"
@@ -67,6 +68,7 @@
 #include "metrics.h"
 #include "peertab.h"
 #include "privdrop.h"
+#include "ratelimit.h"
 #include "server.h"
 #include "setup.h"
 #include "store.h"
@@ -83,8 +85,8 @@
 
 struct rate {
 	char		 peer[64];
-	double		 tokens;
-	double		 at;
+	struct ratelimit msgs;		/* [listen] rate_limit */
+	struct ratelimit bytes;		/* [listen] rate_limit_bytes */
 };
 
 struct hlxd {
@@ -142,17 +144,21 @@ reload_peers(struct hlxd *d, int force)
 		store_peer_list_free(&l);
 		return -1;
 	}
+	/* Every pin, not only those that authenticate: a refusal says
+	 * whose pin it was and why (retired, disabled peer, expired). */
 	for (i = 0; i < l.n; i++) {
-		if (!l.peers[i].enabled)
-			continue;
-		for (k = 0; k < l.peers[i].npins; k++)
-			if (l.peers[i].pins[k].retired_at == 0 &&
-			    peertab_add(t, l.peers[i].pins[k].pin,
-			    l.peers[i].id) == -1) {
+		for (k = 0; k < l.peers[i].npins; k++) {
+			const struct store_pin *q = &l.peers[i].pins[k];
+
+			if (peertab_add(t, q->pin, l.peers[i].id,
+			    q->retired_at != 0 ? PEERTAB_PIN_RETIRED :
+			    !l.peers[i].enabled ? PEERTAB_PIN_DISABLED :
+			    PEERTAB_PIN_VALID, q->expires_at) == -1) {
 				peertab_free(t);
 				store_peer_list_free(&l);
 				return -1;
 			}
+		}
 	}
 	store_peer_list_free(&l);
 	/* Every commit changes data_version; only a change of pins or peers
@@ -164,7 +170,7 @@ reload_peers(struct hlxd *d, int force)
 	tls_set_peers(d->ctx, t);
 	peertab_free(d->peers);
 	d->peers = t;
-	log_info("event=peers_loaded pins=%zu", peertab_count(t));
+	log_info("event=peers_loaded pins=%zu", peertab_count(t, time(NULL)));
 	return 0;
 }
 
@@ -275,35 +281,56 @@ on_tick(evutil_socket_t fd, short what, void *arg)
 	log_audit_tip(d);
 }
 
+/* A peer's buckets; NULL when the table is full (no limit then). */
+static struct rate *
+rate_of(struct hlxd *d, const char *peer)
+{
+	struct rate *r;
+	size_t i;
+
+	for (i = 0; i < d->nrates; i++)
+		if (strcmp(d->rates[i].peer, peer) == 0)
+			return &d->rates[i];
+	if (d->nrates == HLXD_RATE_PEERS_MAX)
+		return NULL;
+	r = &d->rates[d->nrates++];
+	memset(r, 0, sizeof(*r));
+	snprintf(r->peer, sizeof(r->peer), "%s", peer);
+	return r;
+}
+
 /* Per-peer token bucket: rate_limit a second, a burst of two seconds. */
 static int
 rate_ok(struct hlxd *d, const char *peer)
 {
-	double now = now_mono(), burst = 2.0 * d->conf.rate_limit;
-	struct rate *r = NULL;
-	size_t i;
+	struct rate *r = rate_of(d, peer);
 
-	for (i = 0; i < d->nrates; i++)
-		if (strcmp(d->rates[i].peer, peer) == 0) {
-			r = &d->rates[i];
-			break;
-		}
-	if (r == NULL) {
-		if (d->nrates == HLXD_RATE_PEERS_MAX)
-			return 1;
-		r = &d->rates[d->nrates++];
-		snprintf(r->peer, sizeof(r->peer), "%s", peer);
-		r->tokens = burst;
-		r->at = now;
-	}
-	r->tokens += (now - r->at) * d->conf.rate_limit;
-	if (r->tokens > burst)
-		r->tokens = burst;
-	r->at = now;
-	if (r->tokens < 1.0)
-		return 0;
-	r->tokens -= 1.0;
-	return 1;
+	return r == NULL || ratelimit_take(&r->msgs, now_mono(),
+	    (double)d->conf.rate_limit, 2.0 * d->conf.rate_limit, 1.0, NULL);
+}
+
+/*
+ * Per-peer body bytes (issue 13): rate_limit_bytes a second, a burst of
+ * two seconds' worth but at least max_message_bytes, so that a message
+ * of the largest size can pass.  The message rate alone lets one partner
+ * write rate_limit x max_message_bytes a second (200 MiB/s by default)
+ * until min_free stops every partner.  1, or 0 with *retry_after.
+ */
+static int
+rate_bytes_ok(struct hlxd *d, const char *peer, size_t len,
+    long *retry_after)
+{
+	struct rate *r = rate_of(d, peer);
+	double rate = (double)d->conf.rate_limit_bytes, burst = 2.0 * rate,
+	    wait = 1.0;
+
+	if (burst < (double)d->conf.max_message_bytes)
+		burst = (double)d->conf.max_message_bytes;
+	if (r == NULL || ratelimit_take(&r->bytes, now_mono(), rate, burst,
+	    (double)len, &wait))
+		return 1;
+	*retry_after = ratelimit_retry_after(wait);
+	return 0;
 }
 
 /* Sends an answer (Receipt or Error) for r, and counts it. */
@@ -422,6 +449,7 @@ on_request(struct server_request *r, void *arg)
 	struct message *m = NULL;
 	char id[40], ts[32], *xml;
 	size_t len;
+	long wait = 1;
 
 	memset(&a, 0, sizeof(a));
 	a.retry_after = -1;
@@ -446,7 +474,16 @@ on_request(struct server_request *r, void *arg)
 		free(xml);
 		return;
 	}
-	/* 6: the rate was counted with the headers (on_headers). */
+	/* 6: the rate was counted with the headers (on_headers); the
+	 * bytes now that the body is in, before it is parsed or stored. */
+	if (!rate_bytes_ok(d, r->peer, r->len, &wait)) {
+		ingest_error(&a, 429, "RATE_LIMITED", 1, "more than %llu "
+		    "bytes a second from %s", (unsigned long long)
+		    d->conf.rate_limit_bytes, r->peer);
+		a.retry_after = wait;
+		answer(d, r, &a, "-");
+		return;
+	}
 	/* 19, early: no room to keep a promise */
 	if (d->low_disk || d->stopping) {
 		ingest_error(&a, 503, "UNAVAILABLE", 1, "%s", d->stopping ?
@@ -558,6 +595,9 @@ on_sighup(evutil_socket_t fd, short what, void *arg)
 {
 	struct hlxd *d = arg;
 	struct conf nc;
+	struct fdbudget b;
+	unsigned long soft, hard;
+	char line[512];
 
 	(void)fd;
 	(void)what;
@@ -567,14 +607,33 @@ on_sighup(evutil_socket_t fd, short what, void *arg)
 		    "errors; the old one stays in force\"");
 		return;
 	}
+	/* The caps change live: the new ones must fit the descriptors too
+	 * (raised up to the hard limit, as at start-up). */
+	fdbudget_need(&nc, DELIVERY_TRANSFERS_MAX, &b);
+	switch (fdbudget_apply(&b, 1, &soft, &hard, line, sizeof(line))) {
+	case FDBUDGET_SHORT:
+	case FDBUDGET_FAILED:
+		log_warnx("event=reload_failed reason=\"%s; the old "
+		    "configuration stays in force\"", line);
+		conf_free(&nc);
+		return;
+	case FDBUDGET_RAISED:
+		log_info("event=nofile_raised soft=%lu hard=%lu need=%lu",
+		    soft, hard, b.fb_total);
+		break;
+	case FDBUDGET_OK:
+		break;
+	}
 	/* XXX only what is safe to change under running threads is applied
-	 * (log level, rate limit, connection limits and timeouts, peers);
+	 * (log level, rate limits, connection limits and timeouts, peers);
 	 * the message size, TLS files, store and hand-off settings need a
 	 * restart for now. */
 	log_set_level(nc.log_level);
 	d->conf.rate_limit = nc.rate_limit;
+	d->conf.rate_limit_bytes = nc.rate_limit_bytes;
 	d->conf.max_connections = nc.max_connections;
 	d->conf.max_connections_per_ip = nc.max_connections_per_ip;
+	d->conf.max_handshakes = nc.max_handshakes;
 	d->conf.handshake_timeout = nc.handshake_timeout;
 	d->conf.header_timeout = nc.header_timeout;
 	d->conf.body_timeout = nc.body_timeout;
@@ -660,6 +719,10 @@ main(int argc, char *argv[])
 	struct store *wst = NULL, *dst = NULL;
 	struct store_err err;
 	struct timeval tick = { HLXD_TICK_SEC, 0 };
+	struct fdbudget fdb;
+	enum fdbudget_result fdr;
+	unsigned long fsoft, fhard;
+	char fdline[512];
 	char why[320];
 	int ch, check_only = 0, foreground = 0, rc = EX_SOFTWARE;
 
@@ -693,6 +756,16 @@ main(int argc, char *argv[])
 	}
 	if ((rc = setup_conf(d.conf_path, &d.conf)) != 0)
 		return rc;
+	/* Before anything is opened, and as root when started so (the
+	 * limits stay with the process through the drop); -n only looks. */
+	fdbudget_need(&d.conf, DELIVERY_TRANSFERS_MAX, &fdb);
+	fdr = fdbudget_apply(&fdb, !check_only, &fsoft, &fhard, fdline,
+	    sizeof(fdline));
+	if (fdr == FDBUDGET_SHORT || fdr == FDBUDGET_FAILED) {
+		fprintf(stderr, "hlxd: %s\n", fdline);
+		conf_free(&d.conf);
+		return fdr == FDBUDGET_SHORT ? EX_CONFIG : EX_OSERR;
+	}
 	if ((rc = privdrop_prepare(&pd, d.conf.user, why, sizeof(why))) != 0) {
 		fprintf(stderr, "hlxd: %s\n", why);
 		conf_free(&d.conf);
@@ -720,6 +793,9 @@ main(int argc, char *argv[])
 	}
 	log_init("hlxd", !foreground, d.conf.log_level);
 	signal(SIGPIPE, SIG_IGN);
+	if (fdr == FDBUDGET_RAISED)
+		log_info("event=nofile_raised soft=%lu hard=%lu need=%lu",
+		    fsoft, fhard, fdb.fb_total);
 	if (pd.pd_root)
 		log_warnx("event=running_as_root reason=\"[daemon] user is not "
 		    "set: hlxd keeps root while it parses partners' input; set "

@@ -4,8 +4,10 @@
  * SECURITY: connects to partners' URLs from the store (https only, no
  * redirects) with our client certificate; reads their answers (bounded,
  * DELIVERY_ANSWER_MAX, parsed by message_parse with all its limits).  The
- * server's certificate is verified by pin and dates in an OpenSSL verify
- * callback installed through CURLOPT_SSL_CTX_FUNCTION -- with a private
+ * server's certificate is verified by pin (valid: not retired, before its
+ * expiry) and dates in an OpenSSL verify callback, which logs a refusal
+ * with the presented pin, subject and dates, installed through
+ * CURLOPT_SSL_CTX_FUNCTION -- with a private
  * partner CA no system chain could ever pass, and verification is never
  * switched off -- and by CURLOPT_PINNEDPUBLICKEY as well; with [tls] ca
  * the chain and the host name must verify too.  Writes the store.
@@ -30,6 +32,7 @@
 #include "outcome.h"
 #include "record.h"
 #include "tls.h"
+#include "types.h"
 #include "util.h"
 
 struct transfer {
@@ -68,7 +71,10 @@ static int ssl_index = -1;
  * it is gone, so the callback must never reach the transfer.
  */
 struct verify_ctx {
+	char	peer[HLX_HOTLINE_ID_MAX + 1];
 	char	pins[STORE_PINS_MAX];
+	char	retired_pins[STORE_PINS_MAX];
+	char	expired_pins[STORE_PINS_MAX];
 	int	has_ca;
 };
 
@@ -84,7 +90,51 @@ verify_ctx_free(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx,
 	free(ptr);
 }
 
-/* The server's certificate: its pin among the peer's, within its dates. */
+/* Whether pin is one of list's (';' between). */
+static int
+pin_in(const char *list, const char *pin)
+{
+	size_t n = strlen(pin);
+	const char *p;
+
+	for (p = list; (p = strstr(p, pin)) != NULL; p += n)
+		if ((p == list || p[-1] == ';') && (p[n] == '\0' ||
+		    p[n] == ';'))
+			return 1;
+	return 0;
+}
+
+static const char *
+ts_or_dash(time_t t, char *buf, size_t bufsz)
+{
+	if (t == 0 || type_timestamp_format(t, buf, bufsz) == -1)
+		snprintf(buf, bufsz, "-");
+	return buf;
+}
+
+/*
+ * Which certificate the partner's server presented and why it was refused
+ * (issue 13): its pin, subject and dates, nothing else; the subject is the
+ * partner's text, escaped.
+ */
+static void
+log_refused(const struct verify_ctx *v, X509 *x, const char *reason)
+{
+	struct cert_info ci;
+	char subj[2 * CERT_SUBJECT_MAX], nb[32], na[32], why[80];
+
+	if (x == NULL || cert_info_of_x509(x, &ci, why, sizeof(why)) == -1)
+		memset(&ci, 0, sizeof(ci));
+	log_escape(subj, sizeof(subj), ci.subject);
+	log_warnx("event=server_handshake_refused peer=%s reason=\"%s\" "
+	    "pin=%s subject=\"%s\" not_before=%s not_after=%s", v->peer,
+	    reason, ci.pin[0] != '\0' ? ci.pin : "-", subj,
+	    ts_or_dash(ci.not_before, nb, sizeof(nb)),
+	    ts_or_dash(ci.not_after, na, sizeof(na)));
+}
+
+/* The server's certificate: its pin among the peer's valid ones (not
+ * retired, not past their expiry), within its dates. */
 static int
 verify_cb(int preverify_ok, X509_STORE_CTX *xs)
 {
@@ -94,19 +144,24 @@ verify_cb(int preverify_ok, X509_STORE_CTX *xs)
 	    SSL_get_SSL_CTX(ssl), ssl_index) : NULL;
 	X509 *x = X509_STORE_CTX_get_current_cert(xs);
 	unsigned char *der = NULL;
-	char pin[CERT_PIN_LEN + 1], *p, *save = NULL, pins[STORE_PINS_MAX];
-	int len, found = 0, has_ca;
+	char pin[CERT_PIN_LEN + 1], why[120];
+	const char *reason;
+	time_t now = time(NULL);
+	int len;
 
 	if (v == NULL)
 		return 0;
-	has_ca = v->has_ca;
-	if (has_ca && !preverify_ok)
+	if (v->has_ca && !preverify_ok) {
+		snprintf(why, sizeof(why), "chain does not verify: %s",
+		    X509_verify_cert_error_string(
+		    X509_STORE_CTX_get_error(xs)));
+		reason = why;
+		x = X509_STORE_CTX_get0_cert(xs);
 		goto bad;
+	}
 	if (X509_STORE_CTX_get_error_depth(xs) > 0)
-		return has_ca ? preverify_ok : 1;
-	if (X509_cmp_current_time(X509_get0_notBefore(x)) >= 0 ||
-	    X509_cmp_current_time(X509_get0_notAfter(x)) <= 0)
-		goto bad;
+		return v->has_ca ? preverify_ok : 1;
+	reason = "certificate without a usable public key";
 	if ((len = i2d_X509_PUBKEY(X509_get_X509_PUBKEY(x), &der)) <= 0)
 		goto bad;
 	if (cert_pin_from_spki(der, (size_t)len, pin, sizeof(pin)) == -1) {
@@ -114,16 +169,25 @@ verify_cb(int preverify_ok, X509_STORE_CTX *xs)
 		goto bad;
 	}
 	OPENSSL_free(der);
-	snprintf(pins, sizeof(pins), "%s", v->pins);
-	for (p = strtok_r(pins, ";", &save); p != NULL;
-	    p = strtok_r(NULL, ";", &save))
-		if (strcmp(p, pin) == 0)
-			found = 1;
-	if (!found)
+	if (!pin_in(v->pins, pin)) {
+		reason = pin_in(v->expired_pins, pin) ? "expired pin" :
+		    pin_in(v->retired_pins, pin) ? "retired pin" :
+		    "unknown pin";
 		goto bad;
+	}
+	/* A pin never excuses a certificate outside its dates. */
+	if (X509_cmp_time(X509_get0_notBefore(x), &now) >= 0) {
+		reason = "certificate not yet valid";
+		goto bad;
+	}
+	if (X509_cmp_time(X509_get0_notAfter(x), &now) <= 0) {
+		reason = "certificate expired";
+		goto bad;
+	}
 	X509_STORE_CTX_set_error(xs, X509_V_OK);
 	return 1;
 bad:
+	log_refused(v, x, reason);
 	X509_STORE_CTX_set_error(xs, X509_V_ERR_CERT_REJECTED);
 	return 0;
 }
@@ -137,7 +201,12 @@ ssl_ctx_cb(CURL *easy, void *sslctx, void *arg)
 	(void)easy;
 	if ((v = calloc(1, sizeof(*v))) == NULL)
 		return CURLE_OUT_OF_MEMORY;
+	snprintf(v->peer, sizeof(v->peer), "%s", t->d.peer);
 	snprintf(v->pins, sizeof(v->pins), "%s", t->d.pins);
+	snprintf(v->retired_pins, sizeof(v->retired_pins), "%s",
+	    t->d.retired_pins);
+	snprintf(v->expired_pins, sizeof(v->expired_pins), "%s",
+	    t->d.expired_pins);
 	v->has_ca = t->dl->conf->tls_ca != NULL;
 	if (SSL_CTX_set_ex_data(sslctx, ssl_index, v) != 1) {
 		free(v);
@@ -354,7 +423,7 @@ finish(struct delivery *dl, struct transfer *t, CURLcode res)
 	    res == CURLE_PEER_FAILED_VERIFICATION;
 	memset(&a, 0, sizeof(a));
 	a.outcome = outcome_classify(dl->schema, t->d.message_id, t->d.type,
-	    res == CURLE_OK, cert, status, t->answer, t->len, t->retry_after,
+	    t->d.peer, c->hotline_id, res == CURLE_OK, cert, status, t->answer, t->len, t->retry_after,
 	    code, sizeof(code), detail, sizeof(detail), partner, &ra);
 	if (res != CURLE_OK)
 		snprintf(detail, sizeof(detail), "%s", t->why[0] != '\0' ?
@@ -389,8 +458,13 @@ finish(struct delivery *dl, struct transfer *t, CURLcode res)
 		metrics_fault(t->d.peer, "certificate");
 		log_warnx("event=server_certificate_refused peer=%s "
 		    "message_id=%s", t->d.peer, t->d.message_id);
-	} else if (strcmp(code, "BAD_RECEIPT") == 0)
+	} else if (strcmp(code, "BAD_RECEIPT") == 0) {
+		/* The detail holds fixed text and hotline ids, which the
+		 * parser checked: nothing to escape. */
 		metrics_fault(t->d.peer, "receipt");
+		log_warnx("event=bad_receipt peer=%s message_id=%s "
+		    "reason=\"%s\"", t->d.peer, t->d.message_id, detail);
+	}
 	metrics_sent(t->d.peer, t->d.type, a.outcome);
 	log_info("event=%s peer=%s message_id=%s case=%s status=%ld code=%s",
 	    a.outcome, t->d.peer, t->d.message_id, t->d.case_id, status, code);
@@ -477,7 +551,8 @@ fill(struct delivery *dl)
 			    v[i].message_id);
 	store_delivery_free(v, n);
 	/* Capabilities on first contact and daily, one fetch per peer. */
-	if (store_caps_due(dl->st, time(NULL), 16, &v, &n, &err) == -1)
+	if (store_caps_due(dl->st, time(NULL), DELIVERY_CAPS_AT_ONCE, &v, &n,
+	    &err) == -1)
 		return;
 	for (i = 0; i < n; i++) {
 		for (t = dl->inflight; t != NULL; t = t->next)
@@ -606,6 +681,9 @@ delivery_start(const struct conf *c, const struct msg_schema *schema,
 	/* Connections are reused per peer, at most this many at once. */
 	curl_multi_setopt(dl->multi, CURLMOPT_MAX_HOST_CONNECTIONS,
 	    (long)c->connections_per_peer);
+	/* Idle ones kept for reuse too: no more than hlxd budgets for. */
+	curl_multi_setopt(dl->multi, CURLMOPT_MAXCONNECTS,
+	    (long)DELIVERY_TRANSFERS_MAX);
 	if (pthread_create(&dl->thread, NULL, run, dl) != 0) {
 		curl_multi_cleanup(dl->multi);
 		delivery_creds_free(&dl->creds);

@@ -27,6 +27,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <libxml/parser.h>
 #include <libxml/xmlschemas.h>
@@ -1286,6 +1287,66 @@ prescan(const char *b, size_t len, struct msg_err *err)
 	return 0;
 }
 
+/* A valid timestamp in microseconds since the epoch, fraction kept. */
+static int
+ts_usec(const char *ts, int64_t *out)
+{
+	const char *d;
+	time_t t;
+	int64_t frac = 0, scale = 1000000;
+
+	if (ts == NULL || type_timestamp_parse(ts, &t) == -1)
+		return -1;
+	if ((d = strchr(ts, '.')) != NULL)
+		for (d++; *d >= '0' && *d <= '9' && scale > 1; d++) {
+			scale /= 10;
+			frac += (*d - '0') * scale;
+		}
+	*out = (int64_t)t * 1000000 + frac;
+	return 0;
+}
+
+/*
+ * protocol.md §2.4: a timestamp that orders events (StateAt, an
+ * Assessment's AssessedAt) may not be later than SentAt plus the skew check
+ * 12 allows.  The receiver applies the newest state by its time, so one
+ * dated 9999 would make every later state -- ours too -- "older" and freeze
+ * the case, and the statistics would count it.
+ */
+static int
+not_ahead(struct pctx *p, xmlNodePtr body, const char *name, const char *ts)
+{
+	int64_t at, sent;
+	xmlNodePtr n;
+
+	if (ts_usec(ts, &at) == -1 ||
+	    ts_usec(p->m->header.sent_at, &sent) == -1)
+		return invalid(p, body, "%s or Header/SentAt is not a "
+		    "timestamp", name);
+	if (at <= sent + (int64_t)HLX_SENT_AT_MAX_AHEAD * 1000000)
+		return 0;
+	for (n = next_hlx(body->children); n != NULL; n = next_hlx(n->next))
+		if (strcmp((const char *)n->name, name) == 0)
+			break;
+	return invalid(p, n != NULL ? n : body, "%s is more than %ld "
+	    "minutes after Header/SentAt %s", ts, HLX_SENT_AT_MAX_AHEAD / 60,
+	    p->m->header.sent_at);
+}
+
+static int
+event_times(struct pctx *p, xmlNodePtr body)
+{
+	switch (p->m->type) {
+	case BODY_STATUS_UPDATE:
+		return not_ahead(p, body, "StateAt", p->m->u.status.state_at);
+	case BODY_ASSESSMENT:
+		return not_ahead(p, body, "AssessedAt",
+		    p->m->u.assessment.assessed_at);
+	default:
+		return 0;
+	}
+}
+
 /*
  * Before the schema has its say: the MessageId (when it is a UUID) and the
  * Test flag, so that even an answer to an invalid message can carry
@@ -1410,6 +1471,8 @@ message_parse(const struct msg_schema *schema, const char *buf, size_t len,
 		rc = capabilities(&p, body);
 		break;
 	}
+	if (rc == 0)
+		rc = event_times(&p, body);
 	if (rc == 0) {
 		*out = m;
 		m = NULL;

@@ -1,6 +1,5 @@
 /*
- * peertab.c -- pins of enabled peers, sorted for binary search.  See
- * peertab.h.
+ * peertab.c -- peers' pins, sorted for binary search.  See peertab.h.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -9,8 +8,10 @@
 #include "peertab.h"
 
 struct peertab_row {
-	char	*pin;
-	char	*id;
+	char			*pin;
+	char			*id;
+	enum peertab_state	 state;
+	time_t			 expires;	/* 0: none known */
 };
 
 struct peertab {
@@ -27,7 +28,8 @@ peertab_new(void)
 }
 
 int
-peertab_add(struct peertab *t, const char *pin, const char *id)
+peertab_add(struct peertab *t, const char *pin, const char *id,
+    enum peertab_state state, time_t expires)
 {
 	struct peertab_row *nr;
 
@@ -45,6 +47,8 @@ peertab_add(struct peertab *t, const char *pin, const char *id)
 		free(t->rows[t->n].pin);
 		return -1;
 	}
+	t->rows[t->n].state = state;
+	t->rows[t->n].expires = expires;
 	t->n++;
 	t->sorted = 0;
 	return 0;
@@ -57,10 +61,10 @@ row_cmp(const void *a, const void *b)
 	    ((const struct peertab_row *)b)->pin);
 }
 
-const char *
-peertab_find(const struct peertab *t, const char *pin)
+static const struct peertab_row *
+find(const struct peertab *t, const char *pin)
 {
-	struct peertab_row key, *r;
+	struct peertab_row key;
 
 	if (t == NULL || t->n == 0)
 		return NULL;
@@ -72,33 +76,82 @@ peertab_find(const struct peertab *t, const char *pin)
 		w->sorted = 1;
 	}
 	key.pin = (char *)(uintptr_t)pin;
-	r = bsearch(&key, t->rows, t->n, sizeof(*t->rows), row_cmp);
-	return r != NULL ? r->id : NULL;
+	return bsearch(&key, t->rows, t->n, sizeof(*t->rows), row_cmp);
+}
+
+enum peertab_verdict
+peertab_check(const struct peertab *t, const char *pin, time_t now,
+    const char **id, time_t *expires)
+{
+	const struct peertab_row *r = find(t, pin);
+
+	if (id != NULL)
+		*id = r != NULL ? r->id : NULL;
+	if (expires != NULL)
+		*expires = r != NULL ? r->expires : 0;
+	if (r == NULL)
+		return PEERTAB_UNKNOWN;
+	if (r->state == PEERTAB_PIN_RETIRED)
+		return PEERTAB_RETIRED;
+	/* Expired before disabled: the operator must rotate the pin in any
+	 * case, enabling the peer would not be enough. */
+	if (r->expires != 0 && now >= r->expires)
+		return PEERTAB_EXPIRED;
+	if (r->state == PEERTAB_PIN_DISABLED)
+		return PEERTAB_DISABLED;
+	return PEERTAB_OK;
+}
+
+const char *
+peertab_verdict_name(enum peertab_verdict v)
+{
+	switch (v) {
+	case PEERTAB_OK:
+		return "ok";
+	case PEERTAB_UNKNOWN:
+		return "unknown pin";
+	case PEERTAB_RETIRED:
+		return "retired pin";
+	case PEERTAB_DISABLED:
+		return "disabled peer";
+	case PEERTAB_EXPIRED:
+		return "expired pin";
+	}
+	return "unknown pin";
 }
 
 int
 peertab_equal(const struct peertab *a, const struct peertab *b)
 {
-	size_t i;
+	size_t i, na = a != NULL ? a->n : 0, nb = b != NULL ? b->n : 0;
 
-	if (peertab_count(a) != peertab_count(b))
+	if (na != nb)
 		return 0;
-	if (peertab_count(a) == 0)
+	if (na == 0)
 		return 1;
 	/* Sorted by pin on first lookup; make sure of it for both. */
-	(void)peertab_find(a, "");
-	(void)peertab_find(b, "");
+	(void)find(a, "");
+	(void)find(b, "");
 	for (i = 0; i < a->n; i++)
 		if (strcmp(a->rows[i].pin, b->rows[i].pin) != 0 ||
-		    strcmp(a->rows[i].id, b->rows[i].id) != 0)
+		    strcmp(a->rows[i].id, b->rows[i].id) != 0 ||
+		    a->rows[i].state != b->rows[i].state ||
+		    a->rows[i].expires != b->rows[i].expires)
 			return 0;
 	return 1;
 }
 
 size_t
-peertab_count(const struct peertab *t)
+peertab_count(const struct peertab *t, time_t now)
 {
-	return t != NULL ? t->n : 0;
+	size_t i, n = 0;
+
+	if (t == NULL)
+		return 0;
+	for (i = 0; i < t->n; i++)
+		n += t->rows[i].state == PEERTAB_PIN_VALID &&
+		    (t->rows[i].expires == 0 || now < t->rows[i].expires);
+	return n;
 }
 
 void

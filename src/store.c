@@ -183,6 +183,7 @@ static const struct {
 } migrations[] = {
 	{ 1, store_sql },
 	{ 2, store_sql_2 },
+	{ 3, store_sql_3 },
 };
 
 static int

@@ -8,6 +8,7 @@
  * lifecycle.c; here they are applied inside the caller's transaction, so
  * that a state, its audit entry and its event commit together.
  */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -459,6 +460,107 @@ store_case_cancel(struct store *st, const struct store_case *c,
 	    "last_detail = ?3 WHERE hcase = ?1 AND state IN ('queued', "
 	    "'retrying', 'dead', 'unroutable') AND (?2 IS NULL OR peer = ?2)",
 	    "iss", c->id, peer, why);
+}
+
+int
+store_case_items_left(struct store *st, const struct store_case *c,
+    const char *const *named, size_t nnamed, size_t *left,
+    struct store_err *err)
+{
+	sqlite3_stmt *s;
+	json_t *root = NULL, *items;
+	const char *url;
+	size_t i, k;
+	int rc;
+
+	*left = SIZE_MAX;
+	if ((s = store_stmt(st, err, "SELECT coalesce(h.document, c.record) "
+	    "FROM hcase c LEFT JOIN handoff h ON h.hcase = c.id WHERE c.id = ?",
+	    "i", c->id)) == NULL)
+		return -1;
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW && sqlite3_column_text(s, 0) != NULL)
+		root = json_loads((const char *)sqlite3_column_text(s, 0), 0,
+		    NULL);
+	sqlite3_finalize(s);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return store_fail(st, err, rc, "read a case's items");
+	if (root == NULL || !json_is_array(items = json_object_get(root,
+	    "items")))
+		goto out;
+	*left = 0;
+	for (i = 0; i < json_array_size(items); i++) {
+		url = json_string_value(json_object_get(json_array_get(items,
+		    i), "content_url"));
+		for (k = 0; url != NULL && k < nnamed; k++)
+			if (strcmp(url, named[k]) == 0)
+				break;
+		if (url == NULL || k == nnamed)
+			(*left)++;
+	}
+out:
+	json_decref(root);
+	return 0;
+}
+
+int
+store_case_withdraws(struct store *st, int64_t hcase, const char *peer,
+    struct store_body **out, size_t *n, struct store_err *err)
+{
+	struct store_body *v = NULL, *nv;
+	sqlite3_stmt *s;
+	size_t cap = 0, len;
+	int rc;
+
+	*out = NULL;
+	*n = 0;
+	/* A later Referral (an amendment, or version 1 after a Reroute)
+	 * carries every item of the record again. */
+	if ((s = store_stmt(st, err, "SELECT body FROM outbox WHERE hcase = ?1 "
+	    "AND peer = ?2 AND type = 'Withdraw' AND state != 'cancelled' AND "
+	    "body IS NOT NULL AND version > coalesce((SELECT max(version) "
+	    "FROM outbox WHERE hcase = ?1 AND peer = ?2 AND type = 'Referral' "
+	    "AND state != 'cancelled'), 0) ORDER BY version", "is", hcase,
+	    peer)) == NULL)
+		return -1;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		if (*n == cap) {
+			cap = cap == 0 ? 4 : cap * 2;
+			if ((nv = realloc(v, cap * sizeof(*v))) == NULL) {
+				rc = SQLITE_NOMEM;
+				break;
+			}
+			v = nv;
+		}
+		len = (size_t)sqlite3_column_bytes(s, 0);
+		if ((v[*n].body = malloc(len + 1)) == NULL) {
+			rc = SQLITE_NOMEM;
+			break;
+		}
+		if (len > 0)
+			memcpy(v[*n].body, sqlite3_column_blob(s, 0), len);
+		v[*n].body[len] = '\0';
+		v[*n].len = len;
+		(*n)++;
+	}
+	sqlite3_finalize(s);
+	if (rc != SQLITE_DONE) {
+		store_body_free(v, *n);
+		*n = 0;
+		return store_fail(st, err, rc, "read a case's Withdraws");
+	}
+	*out = v;
+	return 0;
+}
+
+void
+store_body_free(struct store_body *v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		free(v[i].body);
+	free(v);
 }
 
 int

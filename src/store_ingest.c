@@ -44,6 +44,7 @@ struct hcase_row {
 	char		 our_number[HLX_CASE_NUMBER_MAX + 1];
 	char		 partner[HLX_HOTLINE_ID_MAX + 1];
 	char		 state[32];
+	int		 test;		/* a test case (its Referral was) */
 };
 
 /* 1 found, 0 not, -1 error. */
@@ -56,8 +57,8 @@ find_case(struct store *st, const char *issuer, const char *number,
 
 	memset(r, 0, sizeof(*r));
 	if ((s = store_stmt(st, err, "SELECT id, origin, our_number, partner, "
-	    "state FROM hcase WHERE issuer = ? AND number = ?", "ss", issuer,
-	    number)) == NULL)
+	    "state, test FROM hcase WHERE issuer = ? AND number = ?", "ss",
+	    issuer, number)) == NULL)
 		return -1;
 	rc = sqlite3_step(s);
 	if (rc == SQLITE_ROW) {
@@ -73,6 +74,7 @@ find_case(struct store *st, const char *issuer, const char *number,
 		if (sqlite3_column_text(s, 4) != NULL)
 			snprintf(r->state, sizeof(r->state), "%s",
 			    sqlite3_column_text(s, 4));
+		r->test = sqlite3_column_int(s, 5);
 	}
 	sqlite3_finalize(s);
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
@@ -258,19 +260,22 @@ referral_event(struct store *st, const struct store_inbound *in,
 	    in->now, err);
 }
 
-/* A Referral amendment older than the content we have: stored and
- * answered like any, its content not applied (the event says so). */
+/* A Referral amendment older than the content we have, or a test one of
+ * a real case: stored and answered like any, its content not applied (the
+ * event says so). */
 static int
 late_referral(struct store *st, const struct store_inbound *in,
     const char *sha, const char *now_ts, const struct hcase_row *c,
-    struct ingest_answer *a, struct store_err *err)
+    const char *why, struct ingest_answer *a, struct store_err *err)
 {
 	const struct msg_referral *r = &in->m->u.referral;
-	char data[256];
+	char data[256], detail[80];
 
 	snprintf(data, sizeof(data), "{\"type\":\"Referral\",\"version\":%u,"
 	    "\"applied\":false%s}", r->caseref.version,
 	    in->m->header.test ? ",\"test\":true" : "");
+	snprintf(detail, sizeof(detail), "Referral (%s amendment, not "
+	    "applied)", why);
 	if (version_seen(st, c->id, in->peer, r->caseref.version, err) == -1 ||
 	    store_exec(st, err, "INSERT INTO inbox (peer, message_id, hcase, "
 	    "type, version, body, body_sha256, received_at, test) VALUES "
@@ -279,8 +284,7 @@ late_referral(struct store *st, const struct store_inbound *in,
 	    (const void *)in->body, in->len, sha, now_ts,
 	    (int64_t)in->m->header.test) == -1 ||
 	    store_audit(st, AUDIT_RECEIVED, in->peer, c->our_number,
-	    in->m->header.message_id, in->pin, "Referral (late amendment, not "
-	    "applied)", err) == -1 ||
+	    in->m->header.message_id, in->pin, detail, err) == -1 ||
 	    store_event(st, EVENT_AMENDMENT, c->id, in->peer,
 	    in->m->header.message_id, data, in->now, err) == -1)
 		return -1;
@@ -331,16 +335,24 @@ ingest_referral(struct store *st, const struct store_inbound *in,
 			return 0;
 		}
 		/* The content is the newest Referral's: a late, older
-		 * amendment is kept and answered, never applied. */
+		 * amendment is kept and answered, never applied.  Of a real
+		 * case, only real ones count (a test one was not applied). */
 		if ((s = store_stmt(st, err, "SELECT coalesce(max(version), 0) "
 		    "FROM inbox WHERE hcase = ? AND peer = ? AND type = "
-		    "'Referral'", "is", c.id, in->peer)) == NULL)
+		    "'Referral' AND test <= ?", "isi", c.id, in->peer,
+		    (int64_t)c.test)) == NULL)
 			return -1;
 		if (sqlite3_step(s) == SQLITE_ROW)
 			last = sqlite3_column_int64(s, 0);
 		sqlite3_finalize(s);
 		if ((int64_t)r->caseref.version < last)
-			return late_referral(st, in, sha, now_ts, &c, a, err);
+			return late_referral(st, in, sha, now_ts, &c, "late",
+			    a, err);
+		/* protocol.md §2.1: a test message never acts on a real
+		 * case -- its hand-off (severity, items) stays as it is. */
+		if (in->m->header.test && !c.test)
+			return late_referral(st, in, sha, now_ts, &c, "test",
+			    a, err);
 	}
 	memset(ho, 0, sizeof(*ho));
 	if (!found) {
@@ -674,7 +686,9 @@ assessment_data(const struct msg_assessment *as, json_t *d)
  * What a Withdraw does (protocol.md §2.3): the whole case -- closed here
  * too, its hand-off rewritten as withdrawn, our undelivered messages to
  * the issuer cancelled -- or some items: taken out of the hand-off, which
- * is rewritten as amended.
+ * is rewritten as amended.  Some items that are every item still in the
+ * case are the whole case: an open case with "items": [] would be one
+ * nobody can act on (issue 13).
  */
 static int
 withdraw_effects(struct store *st, const struct store_inbound *in,
@@ -684,15 +698,22 @@ withdraw_effects(struct store *st, const struct store_inbound *in,
 	const struct msg_withdraw *w = &in->m->u.withdraw;
 	struct store_state ss;
 	json_t *urls = urls_json(w->content_urls, w->ncontent_urls);
+	size_t left;
 	int64_t n;
 	int applied;
 
 	json_object_set_new(d, "reason", json_string(w->reason));
 	if (urls != NULL) {
 		json_object_set_new(d, "content_urls", urls);
-		return store_handoff_revise(st, c, "amended",
+		if (store_case_items_left(st, c,
 		    (const char *const *)w->content_urls, w->ncontent_urls,
-		    NULL, in->now, ho, err);
+		    &left, err) == -1)
+			return -1;
+		if (left > 0)
+			return store_handoff_revise(st, c, "amended",
+			    (const char *const *)w->content_urls,
+			    w->ncontent_urls, NULL, in->now, ho, err);
+		json_object_set_new(d, "whole_case", json_true());
 	}
 	memset(&ss, 0, sizeof(ss));
 	ss.state = "closed";

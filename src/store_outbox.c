@@ -322,20 +322,52 @@ store_outbox_cancel(struct store *st, const char *id, struct store_err *err)
 	    msgid[0] ? msgid : NULL, NULL, state, err);
 }
 
-/* The valid pins of peer, ';' between, into buf ("" when none). */
+/* The pins of peer that match cond (which may use now as ?2, when not
+ * 0), ';' between, into buf ("" when none); whole pins only when they do
+ * not all fit. */
 static int
-peer_pins(struct store *st, const char *peer, char *buf, size_t bufsz,
-    struct store_err *err)
+pins_where(struct store *st, const char *peer, const char *cond, time_t now,
+    char *buf, size_t bufsz, struct store_err *err)
 {
 	sqlite3_stmt *p;
+	char sql[256];
+	size_t o = 0, len;
+	int rc;
 
 	buf[0] = '\0';
-	if ((p = store_stmt(st, err, "SELECT group_concat(pin, ';') FROM pin "
-	    "WHERE peer = ? AND retired_at IS NULL", "s", peer)) == NULL)
+	snprintf(sql, sizeof(sql), "SELECT pin FROM pin WHERE peer = ?1 AND "
+	    "%s ORDER BY added_at DESC, pin", cond);
+	/* now is bound as ?2 only where cond uses it. */
+	if ((p = store_stmt(st, err, sql, now != 0 ? "si" : "s", peer,
+	    (int64_t)now)) == NULL)
 		return -1;
-	if (sqlite3_step(p) == SQLITE_ROW && sqlite3_column_text(p, 0) != NULL)
-		snprintf(buf, bufsz, "%s", sqlite3_column_text(p, 0));
+	while ((rc = sqlite3_step(p)) == SQLITE_ROW) {
+		len = (size_t)sqlite3_column_bytes(p, 0);
+		if (o + len + 2 > bufsz)
+			continue;
+		o += (size_t)snprintf(buf + o, bufsz - o, "%s%s", o > 0 ?
+		    ";" : "", sqlite3_column_text(p, 0));
+	}
 	sqlite3_finalize(p);
+	if (rc != SQLITE_DONE)
+		return store_fail(st, err, rc, "list pins");
+	return 0;
+}
+
+/* The pins of d's peer at now: valid (not retired, not past their expiry:
+ * issue 13, a pin outlives no certificate), retired, expired. */
+static int
+peer_pins(struct store *st, struct store_delivery *d, time_t now,
+    struct store_err *err)
+{
+	if (pins_where(st, d->peer, "retired_at IS NULL AND (expires_at IS "
+	    "NULL OR expires_at > ?2)", now, d->pins, sizeof(d->pins),
+	    err) == -1 ||
+	    pins_where(st, d->peer, "retired_at IS NOT NULL", 0,
+	    d->retired_pins, sizeof(d->retired_pins), err) == -1 ||
+	    pins_where(st, d->peer, "retired_at IS NULL AND expires_at <= ?2",
+	    now, d->expired_pins, sizeof(d->expired_pins), err) == -1)
+		return -1;
 	return 0;
 }
 
@@ -406,8 +438,7 @@ store_outbox_due(struct store *st, time_t now, size_t max,
 		return store_fail(st, err, rc, "read the outbox");
 	}
 	for (i = 0; i < *n; i++)
-		if (peer_pins(st, v[i].peer, v[i].pins, sizeof(v[i].pins),
-		    err) == -1) {
+		if (peer_pins(st, &v[i], now, err) == -1) {
 			store_delivery_free(v, *n);
 			*n = 0;
 			return -1;
@@ -650,8 +681,7 @@ store_caps_due(struct store *st, time_t now, size_t max,
 		return store_fail(st, err, rc, "read peers");
 	}
 	for (i = 0; i < *n; i++)
-		if (peer_pins(st, v[i].peer, v[i].pins, sizeof(v[i].pins),
-		    err) == -1) {
+		if (peer_pins(st, &v[i], now, err) == -1) {
 			free(v);
 			*n = 0;
 			return -1;

@@ -14,6 +14,7 @@
 #include <time.h>
 
 #include "store_int.h"
+#include "types.h"
 
 /* Undelivered: what an operator must resolve before removing a peer. */
 #define UNDELIVERED "state IN ('queued', 'retrying', 'dead')"
@@ -149,26 +150,48 @@ pin_owner(struct store *st, const char *id, const char *pin, int *mine,
 	return 0;
 }
 
+/* The audit detail of a pin added or renewed: its subject and expiry. */
+static void
+pin_detail(const char *subject, time_t expires, int renewed, char *buf,
+    size_t bufsz)
+{
+	char ts[32] = "";
+
+	if (expires != 0 && type_timestamp_format(expires, ts, sizeof(ts)) ==
+	    -1)
+		ts[0] = '\0';
+	snprintf(buf, bufsz, "%s%s%s%s%s", renewed ? "renewed" : "",
+	    renewed && subject != NULL ? ": " : "", subject != NULL ? subject :
+	    "", ts[0] != '\0' ? (renewed || subject != NULL ? "; expires " :
+	    "expires ") : "", ts);
+}
+
 static int
 put_pin(struct store *st, const char *id, const struct store_pin *p,
     int mine, struct store_err *err)
 {
 	time_t now = time(NULL);
+	/* A pin from a certificate expires with it (issue 13): a new
+	 * certificate minted over the same key must not extend it. */
+	time_t expires = p->expires_at != 0 ? p->expires_at : p->not_after;
+	char detail[400];
 
 	if (mine == 0) {
 		if (store_exec(st, err, "INSERT INTO pin (pin, peer, subject, "
-		    "not_before, not_after, added_at) VALUES (?, ?, ?, ?, ?, ?)",
-		    "ssstti", p->pin, id, p->subject, p->not_before,
-		    p->not_after, (int64_t)now) == -1)
+		    "not_before, not_after, expires_at, added_at) VALUES (?, ?, "
+		    "?, ?, ?, ?, ?)", "sssttti", p->pin, id, p->subject,
+		    p->not_before, p->not_after, expires, (int64_t)now) == -1)
 			return -1;
 	} else if (store_exec(st, err, "UPDATE pin SET retired_at = NULL, "
 	    "added_at = ?, subject = coalesce(?, subject), not_before = "
-	    "coalesce(?, not_before), not_after = coalesce(?, not_after) "
-	    "WHERE pin = ?", "istts", (int64_t)now, p->subject, p->not_before,
-	    p->not_after, p->pin) == -1)
+	    "coalesce(?, not_before), not_after = coalesce(?, not_after), "
+	    "expires_at = coalesce(?, expires_at) WHERE pin = ?", "isttts",
+	    (int64_t)now, p->subject, p->not_before, p->not_after, expires,
+	    p->pin) == -1)
 		return -1;
+	pin_detail(p->subject, expires, mine == 1, detail, sizeof(detail));
 	return store_audit(st, AUDIT_PIN_ADDED, id, NULL, NULL, p->pin,
-	    p->subject, err);
+	    detail[0] != '\0' ? detail : NULL, err);
 }
 
 int
@@ -244,7 +267,8 @@ store_peer_pin_add(struct store *st, const char *id,
 	if (peer_live(st, id, err) == -1 ||
 	    pin_owner(st, id, pin->pin, &mine, err) == -1)
 		return -1;
-	if (mine == 1)
+	/* Renewal: a certificate (or an expiry) for a key already pinned. */
+	if (mine == 1 && pin->subject == NULL && pin->expires_at == 0)
 		return store_set_err(err, STORE_REFUSED, "%s is already a "
 		    "valid pin of %s", pin->pin, id);
 	return put_pin(st, id, pin, mine, err);
@@ -415,7 +439,8 @@ pins(struct store *st, struct arena *a, struct store_peer *p,
 	if ((p->pins = arena_alloc(a, (size_t)n * sizeof(*p->pins))) == NULL)
 		return store_set_err(err, STORE_FAIL, "out of memory");
 	if ((s = store_stmt(st, err, "SELECT pin, subject, not_before, "
-	    "not_after, added_at, retired_at FROM pin WHERE peer = ? "
+	    "not_after, added_at, retired_at, expires_at FROM pin WHERE "
+	    "peer = ? "
 	    "ORDER BY retired_at IS NOT NULL, added_at, pin", "s",
 	    p->id)) == NULL)
 		return -1;
@@ -428,6 +453,7 @@ pins(struct store *st, struct arena *a, struct store_peer *p,
 		q->not_after = (time_t)sqlite3_column_int64(s, 3);
 		q->added_at = (time_t)sqlite3_column_int64(s, 4);
 		q->retired_at = (time_t)sqlite3_column_int64(s, 5);
+		q->expires_at = (time_t)sqlite3_column_int64(s, 6);
 	}
 	sqlite3_finalize(s);
 	if (rc != SQLITE_DONE && rc != SQLITE_ROW)

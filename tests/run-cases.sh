@@ -8,7 +8,8 @@
 #       it must print exactly the line of expected.err on stderr, exit 65;
 #   tests/cases/message/{valid,invalid}/NAME/input.xml + expected
 #       `hlx validate` must say "valid" (exit 0) or fail with the Error code
-#       in expected (exit 65).
+#       in expected (exit 65) -- and, if the folder holds `detail` (one
+#       line), with a detail that contains that text.
 # A record case may hold `recipient` (one line) to translate to another
 # partner.  Prints one TAP line per case.
 set -u
@@ -78,7 +79,10 @@ for dir in "$top"/tests/cases/message/valid/*/ "$top"/tests/cases/message/invali
 		continue
 	fi
 	got=$(sed -n 's/^hlx: input.xml: \([A-Z_]*\): .*/\1/p' "$tmp/err" | head -1)
-	if [ $rc -eq 65 ] && [ "$got" = "$want" ]; then
+	if [ $rc -eq 65 ] && [ "$got" = "$want" ] && [ -f "$dir/detail" ] &&
+	    ! grep -qF -- "$(cat "$dir/detail")" "$tmp/err"; then
+		notok "$name" "the detail does not say \"$(cat "$dir/detail")\": $(head -1 "$tmp/err")"
+	elif [ $rc -eq 65 ] && [ "$got" = "$want" ]; then
 		ok "$name"
 	else
 		notok "$name" "exit $rc, got ${got:-nothing}, expected $want: $(head -1 "$tmp/err")"

@@ -5,7 +5,11 @@
  *
  *   server.c's HTTP/1.1 framing (server_http_*: http-parser with the
  *     header, URL, header-count and body limits, chunked bodies, Expect,
- *     pipelining, and the 400/413/431 answers to what frames no request);
+ *     pipelining, and the 400/413/431 answers to what frames no request;
+ *     the strict framing of check 2 before http-parser sees a byte: CRLF
+ *     line ends, no whitespace in or before a header name, no obs-fold,
+ *     one Content-Type, Transfer-Encoding exactly chunked, chunk data
+ *     followed by CRLF, HTTP/1.0 or 1.1 (505), Expect 100-continue (417));
  *   the checks hlxd.c makes on the headers (3, 4) and on the request (1),
  *     and its answers (Receipt, Error, Capabilities);
  *   ingest.c's checks 7-14, as the peer the certificate names;
@@ -45,7 +49,8 @@
  * a PartnerCaseRef when it answers a Referral), else an Error whose Code,
  * status and Retryable are a row of protocol.md §3's table; Sender is us,
  * Recipient the peer -- unknown.invalid only without an enabled peer, or
- * for a 400, 408 or 431 the framing gives before the headers are complete
+ * for a 400, 408, 417, 431 or 505 the framing gives before the headers
+ * are complete or as it checks them (check 2, before the peer is looked up)
  * (the peer is looked up then; inbound.sh allows it too).  One answer per
  * request, and nothing after an answer that closes.  A message that passes
  * checks 7-14 is stored or refused by checks 15-18: never a store error
@@ -417,9 +422,11 @@ answered(struct fz *f, const struct server_request *r, int status,
 
 	/* The peer is looked up when the headers are complete: only what
 	 * the framing refuses before that goes to unknown.invalid although
-	 * the handshake named a peer (inbound.sh allows it, for 408/431). */
+	 * the handshake named a peer (inbound.sh allows it, for 408/431;
+	 * check 2's 417 and 505 come before the look-up). */
 	if (r->peer[0] == '\0' && peers[f->who][0] != '\0' &&
-	    status != 400 && status != 408 && status != 431) {
+	    status != 400 && status != 408 && status != 431 &&
+	    status != 417 && status != 505) {
 		fprintf(stderr, "%d to unknown.invalid, not to %s\n", status,
 		    peers[f->who]);
 		abort();
@@ -628,6 +635,8 @@ static const struct row {
 	{ 429, "RATE_LIMITED", 1 },
 	{ 503, "BUSY", 1 },
 	{ 400, "MALFORMED", 0 },
+	{ 505, "HTTP_VERSION_NOT_SUPPORTED", 0 },
+	{ 417, "EXPECTATION_FAILED", 0 },
 	{ 400, "UNSUPPORTED_VERSION", 0 },
 	{ 400, "SCHEMA_INVALID", 0 },
 	{ 403, "SENDER_MISMATCH", 0 },

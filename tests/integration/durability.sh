@@ -89,6 +89,7 @@ case_prefix = IN-
 [listen]
 address = 127.0.0.1:0
 rate_limit = 100000
+rate_limit_bytes = 1G
 
 [tls]
 cert = certs/hotline-be.example.crt

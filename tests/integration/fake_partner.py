@@ -30,6 +30,11 @@ Loopback and synthetic data only.
         bad_receipt        202 + a Receipt whose InReplyTo is another id,
                            then accept
         malformed_receipt  202 + a body that is not XML, then accept
+        receipt_wrong_sender     202 + a Receipt for this message from
+                                 hotline-de.example, then accept
+        receipt_wrong_recipient  ... to hotline-fr.example, then accept
+        receipt_wrong_issuer     ... whose PartnerCaseRef/@issuer is
+                                 hotline-de.example, then accept
         teapot             418 without a body
         always503          503 without a body, always
 
@@ -95,12 +100,14 @@ def message(header, body):
             '%s\n%s\n</Message>\n' % (header, body)).encode()
 
 
-def receipt(sender, recipient, in_reply_to, test=False, status="accepted"):
+def receipt(sender, recipient, in_reply_to, test=False, status="accepted",
+            issuer=None, number=PARTNER_CASE):
     body = ('  <Receipt>\n'
             '    <Status>%s</Status>\n'
             '    <ReceivedAt>%s</ReceivedAt>\n'
             '    <PartnerCaseRef issuer="%s">%s</PartnerCaseRef>\n'
-            '  </Receipt>' % (status, now_ts(), esc(sender), PARTNER_CASE))
+            '  </Receipt>' % (status, now_ts(), esc(issuer or sender),
+                              esc(number)))
     return message(header_xml(sender, recipient, in_reply_to, test), body)
 
 
@@ -326,6 +333,17 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 self.send(202, receipt(me, to, str(uuid.uuid4()), test))
                 return 202
             return accept()
+        # A Receipt that is well formed and answers this MessageId, but
+        # names another sender, recipient or case-number issuer (issue
+        # 13): the first time, then a right one.
+        if sc in WRONG_RECEIPTS:
+            if k == 0:
+                sender, recipient, issuer = WRONG_RECEIPTS[sc](me, to)
+                self.send(202, receipt(sender, recipient, mid, test,
+                                       issuer=issuer,
+                                       number="IN-2026-000999"))
+                return 202
+            return accept()
         if sc == "malformed_receipt":
             if k == 0:
                 self.send(202, b"this is not XML, and no Receipt <<<")
@@ -339,6 +357,18 @@ class Handler(http.server.BaseHTTPRequestHandler):
             return 503
         self.send(500)
         return 500
+
+
+# scenario -> (me, to) -> the Receipt's Sender, Recipient and
+# PartnerCaseRef/@issuer
+WRONG_RECEIPTS = {
+    "receipt_wrong_sender":
+        lambda me, to: ("hotline-de.example", to, "hotline-de.example"),
+    "receipt_wrong_recipient":
+        lambda me, to: (me, "hotline-fr.example", me),
+    "receipt_wrong_issuer":
+        lambda me, to: (me, to, "hotline-de.example"),
+}
 
 
 class Server(http.server.ThreadingHTTPServer):
@@ -490,7 +520,7 @@ def main():
                    choices=["accept", "503x2", "429", "schema_invalid",
                             "retryable_400", "nonretryable_503", "reset",
                             "hang", "bad_receipt", "malformed_receipt",
-                            "teapot", "always503"])
+                            "teapot", "always503"] + list(WRONG_RECEIPTS))
     s.add_argument("--log", required=True)
     s.add_argument("--port", type=int, default=0)
     s.add_argument("--hang", type=float, default=6.0)

@@ -528,6 +528,26 @@ r2=$(faults receipt)
 check "malformed_receipt: counted as a receipt fault (kind=receipt $r1 -> $r2)" "$(
     [ "$(awk "BEGIN { print $r2 - $r1 }")" = 1 ] || echo "want +1")"
 
+# protocol.md §4: a Receipt from another sender, to another recipient, or
+# with another hotline's case number is mismatched: retried, a fault of the
+# peer, its number never kept (issue 13).
+for sc in sender:Header/Sender recipient:Header/Recipient issuer:PartnerCaseRef/@issuer; do
+	scenario "receipt_wrong_${sc%%:*}" "receipt_wrong_${sc%%:*}" 15 \
+	    "state=delivered attempts=2 last_status=202 last_code=accepted list=retry/202/BAD_RECEIPT,delivered/202/accepted" \
+	    1 "$hi" answer
+	check "receipt_wrong_${sc%%:*}: the first attempt's detail names ${sc#*:}" "$(
+	    j "$tmp/show.json" 'j["attempt_list"][0].get("detail") or ""' | grep -q "202 with a Receipt whose ${sc#*:} is" ||
+	    echo "first attempt $(j "$tmp/show.json" 'j["attempt_list"][0]')")"
+	check "receipt_wrong_${sc%%:*}: the partner's number is the right Receipt's" "$(
+	    v=$(sq "$db" "SELECT partner_number FROM hcase WHERE number = 'CF-OUT-receipt_wrong_${sc%%:*}'")
+	    [ "$v" = IN-2026-000777 ] || echo "partner_number '$v'")"
+done
+r3=$(faults receipt)
+check "wrong Receipts: each counted as a receipt fault (kind=receipt $r2 -> $r3)" "$(
+    [ "$(awk "BEGIN { print $r3 - $r2 }")" = 3 ] || echo "want +3")"
+check "wrong Receipts: each logged as event=bad_receipt with the reason" "$(
+    [ "$(grep -c 'event=bad_receipt .*reason="202 with a Receipt whose' "$log")" = 3 ] || echo "want 3, got: $(grep 'event=bad_receipt' "$log" | tail -3)")"
+
 scenario schema_invalid schema_invalid 10 \
     "state=dead attempts=1 last_status=400 last_code=SCHEMA_INVALID detail~synthetic list=dead/400/SCHEMA_INVALID"
 dead_mid=$mid

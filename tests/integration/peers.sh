@@ -608,9 +608,10 @@ has "cert check lists our own certificate" "own hotline-be.example expires $BEEN
 has "cert check lists hotline-nl.example's pin" "peer hotline-nl.example pin $NLPIN expires $NLEND"
 has "cert check lists hotline-de.example's pin" "peer hotline-de.example pin $DEPIN expires"
 has "cert check lists the rogue peer's pin" "peer hotline-rogue.example pin $ROGUEPIN expires"
-hasnt "cert check omits a --pin-only peer (no expiry known)" "hotline-nl2.example"
-cond "cert check --days 1000 lists exactly 4 certificates" \
-    '[ "$(grep -Ec "^(own|peer) " "$tmp/out")" -eq 4 ]'
+cond "cert check lists a --pin-only peer as 'no known expiry' (issue 13)" \
+    'grep -Eq "^peer hotline-nl2.example pin sha256//[^ ]+ no known expiry\$" "$tmp/out"'
+cond "cert check --days 1000 lists exactly 4 expiring certificates" \
+    '[ "$(grep -Ec "^(own|peer) .* expires " "$tmp/out")" -eq 4 ]'
 for d in -1 x 1.5 '' 36501; do
 	t "cert check --days '$d' -> 64" 64 'days|usage' cert check --days "$d"
 done

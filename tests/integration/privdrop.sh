@@ -5,8 +5,12 @@
 #
 # Needs root (otherwise one "ok ... # SKIP not root"): it makes a system
 # user of its own, hlx-test-PID (useradd -r -M, removed again at the end),
-# and everything else happens in a mktemp -d directory, with certificates
-# from certs-example/make-certs.sh, on loopback ports the kernel chooses.
+# and everything else happens in a mktemp -d directory under /tmp, with
+# certificates from certs-example/make-certs.sh, on loopback ports the
+# kernel chooses.  The user runs copies of hlx and hlxd staged in that
+# directory: the tree under test may lie below one it cannot enter (a
+# clone in /root, 0700, or in a mktemp -d; issue 13), and $TMPDIR may be
+# such a directory too, so /tmp is named.
 #
 #   hlx: run as root, refuses (77, one line naming the store and its owner)
 #   to write the test user's store, and leaves it unchanged; may read it,
@@ -68,7 +72,7 @@ fi
 user=hlx-test-$$
 made_user=
 pid=
-tmp=$(mktemp -d) || exit 2
+tmp=$(mktemp -d /tmp/hlx-privdrop.XXXXXX) || exit 2
 cleanup() {
 	if [ -n "$pid" ]; then
 		kill -TERM "$pid" 2>/dev/null
@@ -92,8 +96,14 @@ uid=$(id -u "$user")
 gid=$(id -g "$user")
 # as_user CMD...: CMD as the test user, with its own groups only.
 as_user() { setpriv --reuid="$uid" --regid="$gid" --init-groups -- "$@"; }
-# The user must reach the programs it runs.
-if ! as_user test -x "$hlxd"; then
+# The user must reach the programs it runs: copies, in a directory of
+# root's it may enter, whatever directory the tree under test is in.
+chmod 711 "$tmp"
+mkdir -m 755 "$tmp/bin" && cp "$hlx" "$hlxd" "$tmp/bin/" &&
+    chmod 755 "$tmp/bin/hlx" "$tmp/bin/hlxd" || exit 2
+hlx=$tmp/bin/hlx
+hlxd=$tmp/bin/hlxd
+if ! as_user test -x "$hlxd" || ! as_user test -x "$hlx"; then
 	echo "Bail out! $user cannot run $hlxd (a directory above it is closed)"
 	exit 2
 fi

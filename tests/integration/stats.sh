@@ -172,10 +172,10 @@ for p in nl de fr; do
 		notok "peer add hotline-$p.example" "exit $rc; $(outs)"
 	fi
 done
-if [ "$(sq "$db" 'PRAGMA user_version')" = 2 ]; then
-	ok "the store has schema version 2 (case_state)"
+if [ "$(sq "$db" 'PRAGMA user_version')" -ge 2 ]; then
+	ok "the store has schema version 2 or later (case_state)"
 else
-	notok "the store has schema version 2 (case_state)" \
+	notok "the store has schema version 2 or later (case_state)" \
 	    "user_version $(sq "$db" 'PRAGMA user_version')"
 	finish
 fi

@@ -31,6 +31,23 @@
 #     404 of "/", for the HTTP header checks of -h.
 #   - --warnings batch and stdin from /dev/null: testssl never waits for an
 #     answer; --connect-timeout/--openssl-timeout and `timeout` bound it.
+#     Its bound is 600 s: alone it takes about 3 minutes, but on two busy
+#     cores (ASan, other suites, a loaded CI host) it was seen past 300 s,
+#     and a scan cut short fails every check; check.sh allows the suite
+#     900 s (1200 s under ASan).
+#   - TLS 1.3 session tickets and testssl's race (issue 13): hlxd requires
+#     a client certificate, so its NewSessionTicket can only follow the
+#     client's Finished, after the handshake is over for the client.
+#     testssl's `s_client </dev/null` exits as soon as stdin ends: whether
+#     it read the ticket first is a race, lost more often under load.  Won
+#     while finding the server's certificate, testssl sees a "ticket
+#     lifetime hint" and tests ticket resumption; lost in that test, its
+#     -sess_out file is never written, the second s_client fails on it
+#     ("Can't open session file") and testssl reports "Connect problem:
+#     Ticket resumption test not possible" (a WARN, and exit 1).  The
+#     suite makes that check itself, without the race (stdin held open
+#     until the ticket is saved, then -sess_in must say "Reused"), and
+#     accepts testssl's WARN for it only when its own check passed.
 set -u
 bindir=$(cd "${1:-bin}" && pwd)
 top=$(cd "$(dirname "$0")/../.." && pwd)
@@ -102,23 +119,53 @@ traced() {	# OUT COMMAND...: COMMAND, under strace when there is one
 traced "$tmp/testssl.trace" env -i PATH="$PATH" HOME="$tmp" LANG=C COLUMNS=120 \
     keyopts="-cert $ccrt -key $ckey" PHONE_OUT=false NO_ENGINE=true \
     NXCONNECT=127.0.0.1:0 \
-    timeout -k 5 300 testssl --quiet --color 0 --nodns none --warnings batch \
+    timeout -k 5 600 testssl --quiet --color 0 --nodns none --warnings batch \
     --connect-timeout 10 --openssl-timeout 10 --add-ca "$certs/ca.crt" \
     --jsonfile "$tmp/testssl.json" -p -S -P -s -U -h \
     "https://127.0.0.1:$port/hlx/1/capabilities" \
     >"$tmp/testssl.out" 2>&1 </dev/null
 trc=$?
+# Ticket resumption, without testssl's race: s_client's stdin stays open
+# until the ticket that follows the handshake is in its -sess_out file.
+resumption=
+i=0
+while [ $i -lt 3 ]; do
+	rm -f "$tmp/sess"
+	(
+		j=0
+		while [ ! -s "$tmp/sess" ] && [ $j -lt 100 ]; do
+			sleep 0.1
+			j=$((j + 1))
+		done
+	) | timeout 20 openssl s_client -connect "127.0.0.1:$port" \
+	    -cert "$ccrt" -key "$ckey" -sess_out "$tmp/sess" \
+	    >"$tmp/sess1.out" 2>&1
+	if [ ! -s "$tmp/sess" ]; then
+		resumption="no ticket in 10 s: $(grep -m1 -Ei 'error|errno' "$tmp/sess1.out")"
+	else
+		timeout 20 openssl s_client -connect "127.0.0.1:$port" \
+		    -cert "$ccrt" -key "$ckey" -sess_in "$tmp/sess" \
+		    </dev/null >"$tmp/sess2.out" 2>&1
+		if grep -q '^Reused, TLSv1.3' "$tmp/sess2.out"; then
+			resumption=resumed
+			break
+		fi
+		resumption="not resumed: $(grep -m1 -E '^(New|Reused)|error' "$tmp/sess2.out")"
+	fi
+	i=$((i + 1))
+done
 traced "$tmp/sslscan.trace" timeout -k 5 120 sslscan --no-colour --timeout=5 \
     --certs="$ccrt" --pk="$ckey" --xml="$tmp/sslscan.xml" "127.0.0.1:$port" \
     >"$tmp/sslscan.out" 2>&1 </dev/null
 src=$?
 
 # The verdicts, one line each: "PASS<TAB>what" or "FAIL<TAB>what<TAB>why".
-python3 - "$tmp" "$trc" "$src" "$trace" >"$tmp/verdicts" <<'PY'
+python3 - "$tmp" "$trc" "$src" "$trace" "$resumption" >"$tmp/verdicts" <<'PY'
 import json, re, sys
 import xml.etree.ElementTree as ET
 
 tmp, trc, src, traced = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
+resumption = sys.argv[5]
 
 # The LOW findings accepted, by testssl id, with the finding's text (a
 # regular expression) and the reason.  A LOW finding not matched here fails.
@@ -128,6 +175,18 @@ ACCEPTED_LOW = {
              "connect, to https:// URLs from their peer table (protocol.md "
              "§1), and hlxd has no plain-HTTP listener to upgrade from; "
              "Strict-Transport-Security would be read by nobody"),
+}
+
+# The WARN findings accepted, by testssl id, when the suite's own check of
+# the same thing passed (see "TLS 1.3 session tickets" above): testssl's
+# exit status counts each of them as a failed check.
+ACCEPTED_WARN = {
+    "sessionresumption_ticket": (
+        r"check failed because of connect problem",
+        resumption == "resumed",
+        "testssl's s_client exited before hlxd's TLS 1.3 ticket (sent "
+        "after the client's Finished) arrived, so it had no session to "
+        "resume; the suite's own check resumed a TLS 1.3 session"),
 }
 
 def verdict(what, why=""):
@@ -159,6 +218,12 @@ if found is not None:
         xs = by.get(i, [])
         return xs[0] if xs else {"severity": "", "finding": "(missing)"}
     done = [x for x in by.get("scanTime", []) if x.get("severity") == "INFO"]
+    warned = [x for x in found if x.get("severity") == "WARN" and
+              x.get("id") in ACCEPTED_WARN and
+              ACCEPTED_WARN[x["id"]][1] and
+              re.fullmatch(ACCEPTED_WARN[x["id"]][0], x.get("finding", ""))]
+    if trc not in (0, 124) and trc == len(warned):
+        trc = 0
     verdict("testssl ran to its end, every check made (exit 0)",
             "" if trc == 0 and done else
             f"exit {trc}" + (" (timed out)" if trc == 124 else "") +
@@ -208,8 +273,8 @@ if found is not None:
             "; ".join(f"{x['severity']} {x['id']}: {x['finding']}"
                       for x in sev("CRITICAL", "HIGH", "MEDIUM")))
     known = {"OK", "INFO", "LOW", "MEDIUM", "HIGH", "CRITICAL"}
-    errs = [x for x in found if x.get("severity") not in known or
-            x.get("id") == "scanProblem"]
+    errs = [x for x in found if (x.get("severity") not in known or
+            x.get("id") == "scanProblem") and x not in warned]
     verdict("testssl: no check ended in an error (WARN, DEBUG, FATAL, "
             "scanProblem)",
             "; ".join(f"{x.get('severity')} {x.get('id')}: "
@@ -223,6 +288,12 @@ if found is not None:
         if x not in low:
             print(f"NOTE\taccepted LOW {x['id']} ({x['finding']}): "
                   f"{ACCEPTED_LOW[x['id']][1]}")
+    for x in warned:
+        print(f"NOTE\taccepted WARN {x['id']} ({x['finding']}): "
+              f"{ACCEPTED_WARN[x['id']][2]}")
+    verdict("TLS 1.3 session resumption works (s_client -sess_out, "
+            "waiting for the ticket, then -sess_in: Reused)",
+            "" if resumption == "resumed" else resumption)
 
 # ---- sslscan -------------------------------------------------------------
 try:

@@ -195,6 +195,37 @@ test_pin_matches_key(void **state)
 	EVP_PKEY_free(key);
 }
 
+/* What the TLS layers log of a refused peer certificate (issue 13): the
+ * same pin, subject and dates from the certificate OpenSSL parsed as from
+ * its PEM. */
+static void
+test_info_of_x509(void **state)
+{
+	struct cert_info a, b;
+	char why[128];
+	EVP_PKEY *key = new_key();
+	size_t len;
+	char *pem = make_cert(key, "hotline-nl.example", T_2020, T_2100, &len);
+	BIO *bio = BIO_new_mem_buf(pem, (int)len);
+	X509 *x;
+
+	(void)state;
+	assert_non_null(bio);
+	x = PEM_read_bio_X509(bio, NULL, NULL, NULL);
+	assert_non_null(x);
+	assert_int_equal(cert_info_from_pem(pem, len, &a, NULL, 0), 0);
+	assert_int_equal(cert_info_of_x509(x, &b, why, sizeof(why)), 0);
+	assert_string_equal(why, "");
+	assert_string_equal(a.pin, b.pin);
+	assert_string_equal(b.subject, "CN=hotline-nl.example");
+	assert_int_equal(b.not_before, T_2020);
+	assert_int_equal(b.not_after, T_2100);
+	X509_free(x);
+	BIO_free(bio);
+	free(pem);
+	EVP_PKEY_free(key);
+}
+
 static void
 test_pin_identifies_key(void **state)
 {
@@ -746,6 +777,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_pin_matches_key),
+		cmocka_unit_test(test_info_of_x509),
 		cmocka_unit_test(test_pin_identifies_key),
 		cmocka_unit_test(test_times),
 		cmocka_unit_test(test_subject),

@@ -190,10 +190,12 @@ check_defaults_except_hotline(const struct conf *c)
 	assert_int_equal(c->max_message_bytes, 4194304);
 	assert_int_equal(c->max_connections, 512);
 	assert_int_equal(c->max_connections_per_ip, 64);
+	assert_int_equal(c->max_handshakes, 128);	/* 512 / 4 */
 	assert_int_equal(c->handshake_timeout, 10);
 	assert_int_equal(c->header_timeout, 10);
 	assert_int_equal(c->body_timeout, 30);
 	assert_int_equal(c->rate_limit, 50);
+	assert_int_equal(c->rate_limit_bytes, 256 * 1024);	/* default */
 	assert_string_equal(c->tls_cert, "/etc/hlx/tls/hotline.crt");
 	assert_string_equal(c->tls_key, "/etc/hlx/tls/hotline.key");
 	assert_null(c->tls_ca);
@@ -284,10 +286,12 @@ test_every_key(void **state)
 	    "max_message_bytes = 8M\n"
 	    "max_connections = 100\n"
 	    "max_connections_per_ip = 100\n"
+	    "max_handshakes = 30\n"
 	    "handshake_timeout = 5s\n"
 	    "header_timeout = 6s\n"
 	    "body_timeout = 2m\n"
 	    "rate_limit = 1000000\n"
+	    "rate_limit_bytes = 1G\n"
 	    "[tls]\n"
 	    "cert = tls/a.crt\n"
 	    "key = /k/a.key\n"
@@ -326,10 +330,12 @@ test_every_key(void **state)
 	assert_int_equal(c.max_message_bytes, 8 << 20);
 	assert_int_equal(c.max_connections, 100);
 	assert_int_equal(c.max_connections_per_ip, 100);
+	assert_int_equal(c.max_handshakes, 30);
 	assert_int_equal(c.handshake_timeout, 5);
 	assert_int_equal(c.header_timeout, 6);
 	assert_int_equal(c.body_timeout, 120);
 	assert_int_equal(c.rate_limit, 1000000);
+	assert_int_equal(c.rate_limit_bytes, 1 << 30);
 	assert_string_equal(c.tls_cert, "/etc/hlx/tls/a.crt");
 	assert_string_equal(c.tls_key, "/k/a.key");
 	assert_string_equal(c.tls_ca, "/etc/hlx/ca.pem");
@@ -482,6 +488,12 @@ static const struct err_case err_cases[] = {
 	      "prefix (A-Z a-z 0-9 . _ : -)" } },
 
 	/* Integers and their edges. */
+	{ "max_handshakes 0", HEAD "[listen]\nmax_handshakes = 0\n",
+	    { "t.conf:5: [listen] max_handshakes \"0\": out of range "
+	      "1..65536" } },
+	{ "max_handshakes 65537", HEAD "[listen]\nmax_handshakes = 65537\n",
+	    { "t.conf:5: [listen] max_handshakes \"65537\": out of range "
+	      "1..65536" } },
 	{ "max_connections 0", HEAD "[listen]\nmax_connections = 0\n",
 	    { "t.conf:5: [listen] max_connections \"0\": out of range "
 	      "1..65536" } },
@@ -526,6 +538,13 @@ static const struct err_case err_cases[] = {
 	{ "rate_limit 1000001", HEAD "[listen]\nrate_limit = 1000001\n",
 	    { "t.conf:5: [listen] rate_limit \"1000001\": out of range "
 	      "1..1000000" } },
+	{ "rate_limit_bytes 1023", HEAD "[listen]\nrate_limit_bytes = 1023\n",
+	    { "t.conf:5: [listen] rate_limit_bytes \"1023\": out of range "
+	      "1K..1G" } },
+	{ "rate_limit_bytes 1G + 1",
+	    HEAD "[listen]\nrate_limit_bytes = 1073741825\n",
+	    { "t.conf:5: [listen] rate_limit_bytes \"1073741825\": out of "
+	      "range 1K..1G" } },
 	{ "connections_per_peer 0",
 	    HEAD "[delivery]\nconnections_per_peer = 0\n",
 	    { "t.conf:5: [delivery] connections_per_peer \"0\": out of range "
@@ -904,6 +923,44 @@ test_addresses(void **state)
 	}
 }
 
+/* [listen] max_handshakes: set, or a quarter of max_connections, at
+ * least HLX_HANDSHAKES_MIN_DEFAULT; in either order of the two keys. */
+static void
+test_max_handshakes(void **state)
+{
+	static const struct {
+		const char	*text;
+		unsigned	 want;
+	} cases[] = {
+		{ HEAD "[listen]\nmax_connections = 4\n"
+		    "max_connections_per_ip = 2\n", 8 },
+		{ HEAD "[listen]\nmax_connections = 32\n"
+		    "max_connections_per_ip = 2\n", 8 },
+		{ HEAD "[listen]\nmax_connections = 35\n"
+		    "max_connections_per_ip = 2\n", 8 },
+		{ HEAD "[listen]\nmax_connections = 36\n"
+		    "max_connections_per_ip = 2\n", 9 },
+		{ HEAD "[listen]\nmax_connections = 65536\n", 16384 },
+		{ HEAD "[listen]\nmax_handshakes = 1\n", 1 },
+		{ HEAD "[listen]\nmax_handshakes = 65536\n", 65536 },
+		{ HEAD "[listen]\nmax_handshakes = 3\nmax_connections = 400\n",
+		    3 },
+		{ HEAD "[listen]\nmax_connections = 400\nmax_handshakes = 3\n",
+		    3 },
+	};
+	struct conf c;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		expect_ok("max_handshakes", &c, cases[i].text);
+		print_message("ok   max_handshakes case %zu: %u (max_connections "
+		    "%u)\n", i, c.max_handshakes, c.max_connections);
+		assert_int_equal(c.max_handshakes, cases[i].want);
+		conf_free(&c);
+	}
+}
+
 static void
 test_allow_remote(void **state)
 {
@@ -1257,6 +1314,7 @@ main(void)
 		cmocka_unit_test(test_durations),
 		cmocka_unit_test(test_sizes),
 		cmocka_unit_test(test_addresses),
+		cmocka_unit_test(test_max_handshakes),
 		cmocka_unit_test(test_allow_remote),
 		cmocka_unit_test(test_receive_for),
 		cmocka_unit_test(test_paths),

@@ -27,7 +27,7 @@
 
 static const struct lifecycle_head head = {
 	.message_id = "5a1c9e3b-7d2f-4e8a-b6c0-1f2e3d4c5b6a",
-	.sent_at = "2026-11-28T12:00:00Z",
+	.sent_at = "2026-11-28T17:00:00Z",	/* after every time below */
 	.sender = "hotline-be.test",
 	.recipient = "hotline-nl.test",
 	.test = 0,

@@ -20,23 +20,36 @@ static const char head[] =
     "<Message xmlns=\"urn:x-hlx:1\" version=\"1.0\"><Header>"
     "<MessageId>9d7e5c1a-0b2f-4e3d-8a6c-5f4e3d2c1b0a</MessageId>"
     "<SentAt>2026-11-28T12:00:01Z</SentAt>"
-    "<Sender>hotline-nl.example</Sender>"
-    "<Recipient>hotline-be.example</Recipient>"
+    "<Sender>%s</Sender>"
+    "<Recipient>%s</Recipient>"
     "<InReplyTo>%s</InReplyTo></Header>%s</Message>\n";
+
+static char last_detail[300];
+
+/* The answer of sender to recipient. */
+static const char *
+classify_from(const char *sender, const char *recipient, int curl_ok,
+    int cert, long status, const char *in_reply_to, const char *body,
+    char *code, char *partner, long *ra)
+{
+	static char buf[4096];
+
+	buf[0] = '\0';
+	if (body != NULL)
+		snprintf(buf, sizeof(buf), head, sender, recipient,
+		    in_reply_to, body);
+	return outcome_classify(test_schema, ID, "Referral",
+	    "hotline-nl.example", "hotline-be.example", curl_ok, cert, status,
+	    buf, strlen(buf), -1, code, 80, last_detail, sizeof(last_detail),
+	    partner, ra);
+}
 
 static const char *
 classify(int curl_ok, int cert, long status, const char *in_reply_to,
     const char *body, char *code, char *partner, long *ra)
 {
-	static char buf[4096];
-	char detail[300];
-
-	buf[0] = '\0';
-	if (body != NULL)
-		snprintf(buf, sizeof(buf), head, in_reply_to, body);
-	return outcome_classify(test_schema, ID, "Referral", curl_ok, cert,
-	    status, buf, strlen(buf), -1, code, 80, detail, sizeof(detail),
-	    partner, ra);
+	return classify_from("hotline-nl.example", "hotline-be.example",
+	    curl_ok, cert, status, in_reply_to, body, code, partner, ra);
 }
 
 static void
@@ -101,6 +114,54 @@ test_table(void **state)
 	assert_string_equal(code, "SERVER_CERTIFICATE");
 }
 
+/* protocol.md §4: a Receipt from another sender, to another recipient,
+ * or with another hotline's case number is mismatched: retried, a fault
+ * of the peer, its number not kept (issue 13). */
+static void
+test_receipt_parties(void **state)
+{
+	static const char receipt[] = "<Receipt><Status>accepted</Status>"
+	    "<ReceivedAt>2026-11-28T12:00:01Z</ReceivedAt>"
+	    "<PartnerCaseRef issuer=\"hotline-nl.example\">IN-2026-000001"
+	    "</PartnerCaseRef></Receipt>";
+	static const char other_issuer[] = "<Receipt><Status>accepted</Status>"
+	    "<ReceivedAt>2026-11-28T12:00:01Z</ReceivedAt>"
+	    "<PartnerCaseRef issuer=\"hotline-de.example\">IN-2026-000001"
+	    "</PartnerCaseRef></Receipt>";
+	char code[80], partner[80];
+	long ra;
+
+	(void)state;
+	assert_string_equal(classify_from("hotline-nl.example",
+	    "hotline-be.example", 1, 0, 202, ID, receipt, code, partner, &ra),
+	    "delivered");
+	assert_string_equal(partner, "IN-2026-000001");
+
+	assert_string_equal(classify_from("hotline-de.example",
+	    "hotline-be.example", 1, 0, 202, ID, receipt, code, partner, &ra),
+	    "retry");
+	assert_string_equal(code, "BAD_RECEIPT");
+	assert_string_equal(partner, "");
+	assert_string_equal(last_detail, "202 with a Receipt whose "
+	    "Header/Sender is hotline-de.example, not hotline-nl.example");
+
+	assert_string_equal(classify_from("hotline-nl.example",
+	    "hotline-fr.example", 1, 0, 202, ID, receipt, code, partner, &ra),
+	    "retry");
+	assert_string_equal(code, "BAD_RECEIPT");
+	assert_string_equal(partner, "");
+	assert_string_equal(last_detail, "202 with a Receipt whose "
+	    "Header/Recipient is hotline-fr.example, not hotline-be.example");
+
+	assert_string_equal(classify(1, 0, 202, ID, other_issuer, code,
+	    partner, &ra), "retry");
+	assert_string_equal(code, "BAD_RECEIPT");
+	assert_string_equal(partner, "");
+	assert_string_equal(last_detail, "202 with a Receipt whose "
+	    "PartnerCaseRef/@issuer is hotline-de.example, not "
+	    "hotline-nl.example");
+}
+
 static void
 test_backoff(void **state)
 {
@@ -128,6 +189,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_table),
+		cmocka_unit_test(test_receipt_parties),
 		cmocka_unit_test(test_backoff),
 	};
 

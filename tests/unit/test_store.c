@@ -125,7 +125,7 @@ test_refusals_at_open(void **state)
 	unlink(key);
 	raw("PRAGMA user_version = 99");
 	expect_open_fails(STORE_TOO_NEW, "schema version 99 is newer");
-	raw("PRAGMA user_version = 2");
+	raw("PRAGMA user_version = 3");
 	store_close(open_ok());
 }
 
@@ -133,7 +133,7 @@ static int
 add(struct store *st, const char *id, const char *country, const char *pin,
     int route, struct store_err *err)
 {
-	struct store_pin p = { pin, NULL, 0, 0, 0, 0 };
+	struct store_pin p = { .pin = pin };
 	const char *c[1] = { country };
 	int rc;
 
@@ -167,7 +167,7 @@ test_peer_rules(void **state)
 {
 	struct store *st = open_ok();
 	struct store_err err;
-	struct store_pin pc = { pin_c, NULL, 0, 0, 0, 0 };
+	struct store_pin pc = { .pin = pin_c };
 	struct store_peer_list l;
 
 	(void)state;
@@ -310,11 +310,127 @@ test_migration_from_v1(void **state)
 	    "FROM case_state)", -1, &s, NULL), SQLITE_OK);
 	assert_int_equal(sqlite3_step(s), SQLITE_ROW);
 	assert_int_equal(sqlite3_column_int(s, 0), STORE_SCHEMA_VERSION);
-	assert_int_equal(STORE_SCHEMA_VERSION, 2);
+	assert_int_equal(STORE_SCHEMA_VERSION, 3);
 	assert_int_equal(sqlite3_column_int(s, 1), 1);
 	assert_int_equal(sqlite3_column_int(s, 2), 0);
 	sqlite3_finalize(s);
 	sqlite3_close(h);
+}
+
+/* A store of version 2 is migrated to version 3 (issue 13): a pin added
+ * from a certificate takes that certificate's notAfter as its expiry; a
+ * bare pin has none.  Its rows stay; opening again migrates nothing. */
+static void
+test_migration_from_v2(void **state)
+{
+	struct store_peer_list l;
+	struct store_err err;
+	struct store *st;
+	sqlite3 *h;
+	size_t i;
+
+	(void)state;
+	unlink(db);
+	assert_int_equal(sqlite3_open(db, &h), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(h, store_sql, NULL, NULL, NULL),
+	    SQLITE_OK);
+	assert_int_equal(sqlite3_exec(h, store_sql_2, NULL, NULL, NULL),
+	    SQLITE_OK);
+	assert_int_equal(sqlite3_exec(h, "PRAGMA user_version = 2; "
+	    "INSERT INTO peer (id, url, created_at) VALUES "
+	    "('nl.example', 'https://127.0.0.1:8444', 1); "
+	    "INSERT INTO pin (pin, peer, subject, not_before, not_after, "
+	    "added_at) VALUES ('sha256//AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
+	    "AAAAA=', 'nl.example', 'CN=nl.example', 1000, 2000000000, 1), "
+	    "('sha256//BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBA=', "
+	    "'nl.example', NULL, NULL, NULL, 2)", NULL, NULL, NULL),
+	    SQLITE_OK);
+	sqlite3_close(h);
+	chmod(db, 0600);
+	store_close(open_ok());
+	st = open_ok();
+	assert_int_equal(store_peer_list(st, "nl.example", &l, &err), 0);
+	assert_int_equal(l.peers[0].npins, 2);
+	for (i = 0; i < 2; i++) {
+		const struct store_pin *q = &l.peers[0].pins[i];
+
+		if (q->subject != NULL) {
+			assert_int_equal(q->not_after, 2000000000);
+			assert_int_equal(q->expires_at, 2000000000);
+		} else
+			assert_int_equal(q->expires_at, 0);
+	}
+	store_peer_list_free(&l);
+	store_close(st);
+	assert_int_equal(sqlite3_open(db, &h), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(h, "SELECT expires_at FROM pin", NULL,
+	    NULL, NULL), SQLITE_OK);
+	sqlite3_close(h);
+}
+
+static time_t
+expiry_of(struct store *st, const char *peer, const char *pin)
+{
+	struct store_peer_list l;
+	struct store_err err;
+	time_t t = -1;
+	size_t i;
+
+	assert_int_equal(store_peer_list(st, peer, &l, &err), 0);
+	for (i = 0; i < l.peers[0].npins; i++)
+		if (strcmp(l.peers[0].pins[i].pin, pin) == 0)
+			t = l.peers[0].pins[i].expires_at;
+	store_peer_list_free(&l);
+	return t;
+}
+
+static int
+pin_add(struct store *st, const char *peer, const struct store_pin *p,
+    struct store_err *err)
+{
+	if (store_begin(st, err) == -1)
+		return -1;
+	if (store_peer_pin_add(st, peer, p, err) == -1) {
+		store_rollback(st);
+		return -1;
+	}
+	return store_commit(st, err);
+}
+
+/* A pin's expiry (issue 13): a certificate's notAfter, or the operator's;
+ * a renewal over the same key takes the new one. */
+static void
+test_pin_expiry(void **state)
+{
+	struct store *st;
+	struct store_err err;
+	struct store_pin cert = { .pin = pin_b, .subject = "CN=nl.example",
+	    .not_before = 1000, .not_after = 2000000000 };
+	struct store_pin bare = { .pin = pin_c, .expires_at = 1900000000 };
+	struct store_pin again = { .pin = pin_a };
+
+	(void)state;
+	unlink(db);
+	st = open_ok();
+	assert_int_equal(add(st, "nl.example", "NL", pin_a, 0, &err), 0);
+	assert_int_equal(expiry_of(st, "nl.example", pin_a), 0);
+	assert_int_equal(pin_add(st, "nl.example", &cert, &err), 0);
+	assert_int_equal(expiry_of(st, "nl.example", pin_b), 2000000000);
+	assert_int_equal(pin_add(st, "nl.example", &bare, &err), 0);
+	assert_int_equal(expiry_of(st, "nl.example", pin_c), 1900000000);
+	/* The same key again, with nothing new: refused as before. */
+	assert_int_equal(pin_add(st, "nl.example", &again, &err), -1);
+	assert_int_equal(err.rc, STORE_REFUSED);
+	assert_non_null(strstr(err.msg, "already a valid pin"));
+	/* A new certificate over the same key renews the pin. */
+	cert.not_after = 2100000000;
+	assert_int_equal(pin_add(st, "nl.example", &cert, &err), 0);
+	assert_int_equal(expiry_of(st, "nl.example", pin_b), 2100000000);
+	/* --pin --expires over a pin without expiry gives it one. */
+	again.expires_at = 1950000000;
+	assert_int_equal(pin_add(st, "nl.example", &again, &err), 0);
+	assert_int_equal(expiry_of(st, "nl.example", pin_a), 1950000000);
+	store_close(st);
 }
 
 int
@@ -327,6 +443,8 @@ main(void)
 		cmocka_unit_test(test_audit_chain),
 		cmocka_unit_test(test_busy_is_temporary),
 		cmocka_unit_test(test_migration_from_v1),
+		cmocka_unit_test(test_migration_from_v2),
+		cmocka_unit_test(test_pin_expiry),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
