@@ -29,7 +29,8 @@
 /* What the last flush left pending, for /healthz and /metrics. */
 struct writer_backlog {
 	int64_t		 pending;	/* hand-offs; -1 not counted yet */
-	time_t		 oldest;	/* the oldest one's revision time */
+	time_t		 oldest;	/* since when the longest-waiting
+					   one has waited (pending_since) */
 	char		 case_id[HLX_CASE_NUMBER_MAX + 1];	/* its case */
 	char		 why[WRITER_WHY_MAX];	/* the last failure */
 };

@@ -252,8 +252,9 @@ int	store_handoff_flush(struct store *, const char *dir,
 /* Is hcase's hand-off pending (committed, its file not yet written)? */
 int	store_handoff_is_pending(struct store *, int64_t hcase, int *pending,
 	    struct store_err *);
-/* How many hand-offs are pending; the oldest one's time (0: none) and
- * case number. */
+/* How many hand-offs are pending; since when the longest-waiting one has
+ * waited for its file (pending_since, kept through later revisions; 0:
+ * none) and its case number. */
 int	store_handoff_backlog(struct store *, int64_t *n, time_t *oldest,
 	    char *case_id, size_t case_idsz, struct store_err *);
 /* Every pending hand-off (for the rewrite at start-up); *n of them. */

@@ -15,3 +15,11 @@
 -- certificate's notAfter: from now on they expire with it.
 ALTER TABLE pin ADD COLUMN expires_at INTEGER;
 UPDATE pin SET expires_at = not_after WHERE not_after IS NOT NULL;
+
+-- Issue 13 item 1: /healthz answers 503 when a hand-off has waited for its
+-- file for a minute.  updated_at cannot tell how long: every new revision
+-- (an amendment a minute) resets it while the directory stays unusable.
+-- pending_since is when the file last became due: set when file_state
+-- turns pending, kept through later revisions, NULL once written.
+ALTER TABLE handoff ADD COLUMN pending_since INTEGER;
+UPDATE handoff SET pending_since = updated_at WHERE file_state = 'pending';

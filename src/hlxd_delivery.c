@@ -399,11 +399,16 @@ finish_caps(struct delivery *dl, struct transfer *t, CURLcode res)
 		log_info("event=capabilities peer=%s versions=\"%s\" "
 		    "max_message_bytes=%llu", t->d.peer, versions,
 		    (unsigned long long)m->u.capabilities.max_message_bytes);
-	else
+	else {
+		char esc[2 * CURL_ERROR_SIZE];
+
+		/* curl's message may quote the partner's certificate. */
 		log_warnx("event=capabilities_failed peer=%s status=%ld "
-		    "reason=\"%s\"", t->d.peer, status, res != CURLE_OK ?
-		    (t->why[0] != '\0' ? t->why : curl_easy_strerror(res)) :
-		    "no valid Capabilities");
+		    "reason=\"%s\"", t->d.peer, status, log_escape(esc,
+		    sizeof(esc), res != CURLE_OK ? (t->why[0] != '\0' ?
+		    t->why : curl_easy_strerror(res)) :
+		    "no valid Capabilities"));
+	}
 	message_free(m);
 }
 
@@ -423,8 +428,9 @@ finish(struct delivery *dl, struct transfer *t, CURLcode res)
 	    res == CURLE_PEER_FAILED_VERIFICATION;
 	memset(&a, 0, sizeof(a));
 	a.outcome = outcome_classify(dl->schema, t->d.message_id, t->d.type,
-	    t->d.peer, c->hotline_id, res == CURLE_OK, cert, status, t->answer, t->len, t->retry_after,
-	    code, sizeof(code), detail, sizeof(detail), partner, &ra);
+	    t->d.peer, c->hotline_id, res == CURLE_OK, cert, status,
+	    t->answer, t->len, t->retry_after, code, sizeof(code), detail,
+	    sizeof(detail), partner, &ra);
 	if (res != CURLE_OK)
 		snprintf(detail, sizeof(detail), "%s", t->why[0] != '\0' ?
 		    t->why : curl_easy_strerror(res));

@@ -420,9 +420,10 @@ store_handoff_revise(struct store *st, const struct store_case *c,
 	snprintf(detail, sizeof(detail), "hand-off revision %u: %s",
 	    ho->revision, state);
 	if (store_exec(st, err, "UPDATE handoff SET revision = ?, state = ?, "
-	    "file_state = 'pending', document = ?, updated_at = ? WHERE "
-	    "hcase = ?", "issii", (int64_t)ho->revision, state, ho->document,
-	    (int64_t)now, c->id) == -1)
+	    "file_state = 'pending', document = ?, updated_at = ?, "
+	    "pending_since = coalesce(pending_since, ?) WHERE hcase = ?",
+	    "issiii", (int64_t)ho->revision, state, ho->document,
+	    (int64_t)now, (int64_t)now, c->id) == -1)
 		return -1;
 	return store_audit(st, AUDIT_CASE_STATE, NULL, c->case_id, NULL, NULL,
 	    detail, err);

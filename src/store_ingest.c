@@ -407,13 +407,15 @@ ingest_referral(struct store *st, const struct store_inbound *in,
 	ho->hcase = c.id;
 	snprintf(ho->case_id, sizeof(ho->case_id), "%s", c.our_number);
 	if (store_exec(st, err, "INSERT INTO handoff (hcase, kind, revision, "
-	    "state, file_state, deadline_at, document, updated_at) VALUES "
-	    "(?, 'referral', ?, ?, 'pending', ?, ?, ?) ON CONFLICT (hcase) DO "
-	    "UPDATE SET revision = excluded.revision, state = excluded.state, "
-	    "file_state = 'pending', document = excluded.document, "
-	    "updated_at = excluded.updated_at", "iisssi", c.id,
+	    "state, file_state, deadline_at, document, updated_at, "
+	    "pending_since) VALUES (?, 'referral', ?, ?, 'pending', ?, ?, ?, "
+	    "?) ON CONFLICT (hcase) DO UPDATE SET revision = "
+	    "excluded.revision, state = excluded.state, file_state = "
+	    "'pending', document = excluded.document, updated_at = "
+	    "excluded.updated_at, pending_since = coalesce(pending_since, "
+	    "excluded.pending_since)", "iisssii", c.id,
 	    (int64_t)ho->revision, meta.state, deadline, ho->document,
-	    (int64_t)in->now) == -1 ||
+	    (int64_t)in->now, (int64_t)in->now) == -1 ||
 	    store_exec(st, err, "UPDATE hcase SET record = ? WHERE id = ?",
 	    "si", ho->document, c.id) == -1 ||
 	    store_exec(st, err, "INSERT INTO inbox (peer, message_id, hcase, "
@@ -554,11 +556,13 @@ reroute_ours(struct store *st, const struct store_inbound *in, int64_t hcase,
 		}
 		rc = store_exec(st, err, "INSERT INTO handoff (hcase, kind, "
 		    "revision, state, file_state, deadline_at, document, "
-		    "updated_at) VALUES (?, 'domestic', 1, 'new', 'pending', ?, "
-		    "?, ?) ON CONFLICT (hcase) DO UPDATE SET revision = "
-		    "revision + 1, state = 'new', file_state = 'pending', "
-		    "document = excluded.document", "issi", hcase, deadline, doc,
-		    (int64_t)in->now);
+		    "updated_at, pending_since) VALUES (?, 'domestic', 1, "
+		    "'new', 'pending', ?, ?, ?, ?) ON CONFLICT (hcase) DO "
+		    "UPDATE SET revision = revision + 1, state = 'new', "
+		    "file_state = 'pending', document = excluded.document, "
+		    "pending_since = coalesce(pending_since, "
+		    "excluded.pending_since)", "issii", hcase, deadline, doc,
+		    (int64_t)in->now, (int64_t)in->now);
 		goto out;
 	}
 	rc = store_exec(st, err, "INSERT INTO outbox (hcase, type, version, "
@@ -931,7 +935,8 @@ store_handoff_written(struct store *st, const struct store_handoff *ho,
 	char detail[64];
 
 	snprintf(detail, sizeof(detail), "revision %u", ho->revision);
-	if (store_exec(st, err, "UPDATE handoff SET file_state = 'written' "
+	if (store_exec(st, err, "UPDATE handoff SET file_state = 'written', "
+	    "pending_since = NULL "
 	    "WHERE hcase = ? AND revision = ?", "ii", ho->hcase,
 	    (int64_t)ho->revision) == -1)
 		return -1;
@@ -1149,10 +1154,10 @@ store_handoff_backlog(struct store *st, int64_t *n, time_t *oldest,
 	*oldest = 0;
 	if (case_idsz > 0)
 		case_id[0] = '\0';
-	if ((s = store_stmt(st, err, "SELECT count(*), min(h.updated_at), "
+	if ((s = store_stmt(st, err, "SELECT count(*), min(h.pending_since), "
 	    "(SELECT coalesce(c.our_number, c.number) FROM handoff o JOIN "
 	    "hcase c ON c.id = o.hcase WHERE o.file_state = 'pending' ORDER "
-	    "BY o.updated_at LIMIT 1) FROM handoff h WHERE h.file_state = "
+	    "BY o.pending_since LIMIT 1) FROM handoff h WHERE h.file_state = "
 	    "'pending'", NULL)) == NULL)
 		return -1;
 	rc = sqlite3_step(s);

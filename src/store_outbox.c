@@ -92,9 +92,10 @@ store_submit(struct store *st, const struct store_submit *in,
 	if (in->domestic) {
 		if (store_exec(st, err, "INSERT INTO handoff (hcase, kind, "
 		    "revision, state, file_state, deadline_at, document, "
-		    "updated_at) VALUES (?, 'domestic', 1, 'new', 'pending', "
-		    "?, ?, ?)", "issi", hcase, in->deadline_at,
-		    in->handoff_doc, (int64_t)in->now) == -1)
+		    "updated_at, pending_since) VALUES (?, 'domestic', 1, "
+		    "'new', 'pending', ?, ?, ?, ?)", "issii", hcase,
+		    in->deadline_at, in->handoff_doc, (int64_t)in->now,
+		    (int64_t)in->now) == -1)
 			return -1;
 		detail = "domestic hand-off";
 	} else if (in->peer != NULL) {

@@ -192,7 +192,8 @@ info_cb(const SSL *ssl, int where, int ret)
 	unsigned long e;
 
 	(void)ret;
-	if (!(where & SSL_CB_WRITE_ALERT))
+	/* Both bits: SSL_CB_WRITE_ALERT is SSL_CB_ALERT | SSL_CB_WRITE. */
+	if ((where & SSL_CB_WRITE_ALERT) != SSL_CB_WRITE_ALERT)
 		return;
 	e = ERR_peek_last_error();
 	if (ERR_GET_LIB(e) != ERR_LIB_SSL ||

@@ -14,7 +14,8 @@
 #   3. with the directory back and no retry at all, hlxd writes the
 #      pending file on its own within seconds; the gauge goes 1 -> 0;
 #   4. a hand-off pending over a minute makes /healthz answer 503 naming
-#      the case; back to 200 once written;
+#      the case -- also when amendments keep giving it new revisions
+#      meanwhile; back to 200 once written;
 #   5. while another process holds the store's write lock, hlxd writes no
 #      hand-off file (files are written under the lock, so a revision on
 #      disk never goes backwards); it writes it once the lock is released.
@@ -254,8 +255,18 @@ case4=$(sed -n 's/.*event=handoff_failed case=\([^ ]*\) .*/\1/p' "$log" | grep -
 healthz
 cond "4. a hand-off pending for seconds: /healthz still 200" '[ "$hz_status" = 200 ]' \
     "$hz_status $(cat "$tmp/hz")"
-cond "4. pending over a minute: /healthz 503 naming the case and why" \
-    'wait_for 75 "healthz; [ \"\$hz_status\" = 503 ] && grep -q \"hand-off.*$case4\" \"$tmp/hz\""' \
+# Two amendments while it waits: new revisions, still no file.  The minute
+# counts from when the file first became due, not from the last revision.
+sleep 25
+mk "$ref" --id new --sent-at now --case NL-HR-3 --version 2 >"$tmp/r4b.xml"
+post "$tmp/r4b.xml"
+cond "4. an amendment 25 s later: 503 (still unusable)" '[ "$st" = 503 ]' "status $st"
+sleep 25
+mk "$ref" --id new --sent-at now --case NL-HR-3 --version 3 >"$tmp/r4c.xml"
+post "$tmp/r4c.xml"
+cond "4. another 25 s later: 503" '[ "$st" = 503 ]' "status $st"
+cond "4. pending over a minute (amended meanwhile): /healthz 503 naming the case and why" \
+    'wait_for 30 "healthz; [ \"\$hz_status\" = 503 ] && grep -q \"hand-off.*$case4\" \"$tmp/hz\""' \
     "$hz_status $(cat "$tmp/hz")"
 echo "# healthz: $(cat "$tmp/hz")"
 mend_dir
