@@ -86,11 +86,19 @@
  * stops accepting this long instead of spinning on the error, and says so
  * at most once per HLX_ACCEPT_LOG_INTERVAL. */
 #define HLX_ACCEPT_PAUSE		1	/* seconds */
-/* [listen] max_handshakes reached: a connection whose client has sent
- * nothing at all for this long may give its place to a new one; a partner
- * sends its ClientHello at once.  Not less: a loaded client (a burst of
- * partners' connections) may take a moment to send it. */
-#define HLX_HANDSHAKE_SILENT_MIN	2	/* seconds */
+/* [listen] max_handshakes reached: a handshake in progress this long,
+ * with nothing of its client's waiting to be read (the client is behind,
+ * not us), is stalled and may give its place to a new connection -- a
+ * socket that says nothing, or one byte (0x16), and waits.  A partner
+ * completes its handshake in milliseconds.  Not less: a loaded client (a
+ * burst of partners' connections) may take a moment to answer. */
+#define HLX_HANDSHAKE_STALL_MIN		2	/* seconds */
+/* ... and a new connection from an address (its /64) that already holds
+ * max(1, max_handshakes / this) stalled handshakes is closed at once:
+ * one address cannot keep the room full by reconnecting.  Only stalled
+ * ones count, so that a burst of real handshakes from one address (a
+ * partner's 200 at once) is never refused. */
+#define HLX_HANDSHAKES_PER_ADDR_DIV	16
 #define HLX_ACCEPT_LOG_INTERVAL		60	/* seconds */
 /* A refusal while the client may still be sending (a 413 at the headers,
  * a 400 mid-body) is answered, and then what the client sends is read and

@@ -85,6 +85,12 @@ struct ipcount {
 	struct ipcount	*next;
 };
 
+/* Events logged at most once per HLX_ACCEPT_LOG_INTERVAL (tally_due). */
+struct tally {
+	double			 logged;	/* now_mono() of the last line */
+	unsigned long		 n;		/* since then */
+};
+
 struct server_conn {
 	struct server		*srv;
 	struct bufferevent	*bev;
@@ -131,6 +137,10 @@ struct server_http {
 	unsigned		 ctypes;	/* Content-Type headers */
 	unsigned		 tes;		/* Transfer-Encoding headers */
 	char			 te[32];
+	/* 1 << enum hdr: a value longer than its buffer above, refused
+	 * rather than compared cut (a cut "100-continue   x" would pass) */
+	unsigned		 cut;
+	int			 in_body;	/* the head is complete */
 	/* scan(): the strict framing, a step ahead of http-parser */
 	enum scan		 scan;
 	size_t			 line_len;	/* of the line being read */
@@ -166,8 +176,10 @@ struct server {
 	int			 paused;
 	struct event		*accept_timer;
 	double			 accept_logged;
-	unsigned long		 accept_pauses, cap_refused;
-	double			 cap_logged;
+	unsigned long		 accept_pauses;
+	/* What an unauthenticated client can make happen once a connection
+	 * is logged once per HLX_ACCEPT_LOG_INTERVAL, with a count. */
+	struct tally		 cap_refused, hs_evicted, hs_refused;
 };
 
 #define PAUSE_EMFILE	0x1	/* accept() out of descriptors */
@@ -252,33 +264,73 @@ hs_remove(struct server *srv, struct server_conn *c)
 }
 
 /*
- * The handshake to give way when the room is full: the oldest whose client
- * has sent nothing at all -- not a byte read, none waiting to be -- for
- * HLX_HANDSHAKE_SILENT_MIN.  A partner sends its ClientHello as soon as it
- * is connected; a socket opened to hold a place says nothing.  One that
- * is still speaking (or whose ClientHello we have not read yet: a loaded
- * gateway, a burst of partners) is never cut: the listener waits instead.
+ * A handshake is stalled when it began HLX_HANDSHAKE_STALL_MIN ago or more
+ * and nothing of its client's waits to be read: the client is behind, not
+ * us.  A partner completes its handshake in milliseconds; a socket opened
+ * to hold a place says nothing, or a byte (0x16), and waits.  One whose
+ * bytes we have not read yet (a loaded gateway, a burst of partners) is
+ * not stalled, however old.
  */
+static int
+hs_stalled(const struct server_conn *c, double now)
+{
+	int unread = 0;
+
+	if (now - c->accepted < HLX_HANDSHAKE_STALL_MIN || c->bev == NULL)
+		return 0;
+	if (ioctl(bufferevent_getfd(c->bev), FIONREAD, &unread) == -1)
+		return 0;
+	return unread == 0;
+}
+
+/* The handshake to give way when the room is full: the oldest stalled
+ * one.  With none, the listener waits instead. */
 static struct server_conn *
 hs_victim(struct server *srv)
 {
 	struct server_conn *c;
 	double now = now_mono();
-	int unread;
 
 	for (c = srv->hs_head; c != NULL; c = c->hs_next) {
-		if (now - c->accepted < HLX_HANDSHAKE_SILENT_MIN)
+		if (now - c->accepted < HLX_HANDSHAKE_STALL_MIN)
 			break;	/* the rest are younger */
-		if (c->ssl == NULL || c->bev == NULL ||
-		    BIO_number_read(SSL_get_rbio(c->ssl)) != 0)
-			continue;
-		unread = 0;
-		if (ioctl(bufferevent_getfd(c->bev), FIONREAD, &unread) == -1 ||
-		    unread != 0)
-			continue;
-		return c;
+		if (hs_stalled(c, now))
+			return c;
 	}
 	return NULL;
+}
+
+/* The stalled handshakes of the address key (server_addr_key()). */
+static unsigned
+hs_stalled_from(struct server *srv, const char *key)
+{
+	struct server_conn *c;
+	double now = now_mono();
+	unsigned n = 0;
+
+	for (c = srv->hs_head; c != NULL; c = c->hs_next) {
+		if (now - c->accepted < HLX_HANDSHAKE_STALL_MIN)
+			break;
+		if (strcmp(c->key, key) == 0 && hs_stalled(c, now))
+			n++;
+	}
+	return n;
+}
+
+/* One more event of t: 1 if it is to be logged now, with *n of them since
+ * the last line (this one included). */
+static int
+tally_due(struct tally *t, unsigned long *n)
+{
+	double now = now_mono();
+
+	t->n++;
+	if (now - t->logged < HLX_ACCEPT_LOG_INTERVAL)
+		return 0;
+	*n = t->n;
+	t->n = 0;
+	t->logged = now;
+	return 1;
 }
 
 /* Stops accepting for why (PAUSE_*) until on_accept_resume() or, for
@@ -584,6 +636,8 @@ on_message_begin(http_parser *p)
 	h->ctypes = 0;
 	h->tes = 0;
 	h->te[0] = '\0';
+	h->cut = 0;
+	h->in_body = 0;
 	evbuffer_drain(h->body, evbuffer_get_length(h->body));
 	h->ops->begin(h->arg);
 	return 0;
@@ -609,6 +663,9 @@ on_url(http_parser *p, const char *at, size_t len)
 	return 0;
 }
 
+static void http_refuse(struct server_http *, int, const char *, int, long,
+    const char *);
+
 static int
 on_header_field(http_parser *p, const char *at, size_t len)
 {
@@ -617,6 +674,15 @@ on_header_field(http_parser *p, const char *at, size_t len)
 
 	if (too_large_headers(h, len))
 		return 1;
+	/* After the head, http-parser reads a trailer through these same
+	 * callbacks: a field there could say what check 4 refuses in the
+	 * head (Content-Encoding), and no partner needs one.  scan()
+	 * refuses it first; this is in case the two ever disagree. */
+	if (h->in_body) {
+		http_refuse(h, 400, "MALFORMED", 0, -1, "a trailer field; "
+		    "none is accepted");
+		return 1;
+	}
 	if (h->in_value || h->header_count == 0) {
 		if (++h->header_count > SERVER_HEADER_COUNT_MAX)
 			return 1;
@@ -626,19 +692,26 @@ on_header_field(http_parser *p, const char *at, size_t len)
 	for (i = 0; i < len && h->field_len < sizeof(h->field) - 1; i++)
 		h->field[h->field_len++] = (char)(at[i] >= 'A' && at[i] <= 'Z' ?
 		    at[i] + 32 : at[i]);
+	/* A name cut here is 31 bytes long: none of those we compare. */
 	h->field[h->field_len] = '\0';
 	return 0;
 }
 
-static void
+/* 0, or -1 when the value does not fit: dst keeps what did, and the
+ * caller must not compare it. */
+static int
 append(char *dst, size_t dstsz, const char *at, size_t len)
 {
 	size_t have = strlen(dst);
+	int rc = 0;
 
-	if (have + len >= dstsz)
+	if (have + len >= dstsz) {
 		len = dstsz - have - 1;
+		rc = -1;
+	}
 	memcpy(dst + have, at, len);
 	dst[have + len] = '\0';
+	return rc;
 }
 
 static int
@@ -665,24 +738,20 @@ on_header_value(http_parser *p, const char *at, size_t len)
 	}
 	switch (h->hdr) {
 	case HDR_CTYPE:
-		/* A value too long to keep is no media type we accept. */
-		if (strlen(h->req->content_type) + len >=
-		    sizeof(h->req->content_type))
-			snprintf(h->req->content_type,
-			    sizeof(h->req->content_type), "(too long)");
-		else
-			append(h->req->content_type,
-			    sizeof(h->req->content_type), at, len);
+		if (append(h->req->content_type,
+		    sizeof(h->req->content_type), at, len) == -1)
+			h->cut |= 1u << HDR_CTYPE;
 		break;
 	case HDR_CENC:
 		h->req->content_encoding = 1;
 		break;
 	case HDR_EXPECT:
-		append(h->expect, sizeof(h->expect), at, len);
+		if (append(h->expect, sizeof(h->expect), at, len) == -1)
+			h->cut |= 1u << HDR_EXPECT;
 		break;
 	case HDR_TE:
-		/* Longer than "chunked" is refused anyway: truncated. */
-		append(h->te, sizeof(h->te), at, len);
+		if (append(h->te, sizeof(h->te), at, len) == -1)
+			h->cut |= 1u << HDR_TE;
 		break;
 	case HDR_OTHER:
 		break;
@@ -746,16 +815,23 @@ on_headers_complete(http_parser *p)
 		    "repeated");
 		return -1;
 	}
+	if (h->cut & (1u << HDR_CTYPE)) {
+		http_refuse(h, 400, "MALFORMED", 0, -1, "a Content-Type "
+		    "value too long to be one we accept");
+		return -1;
+	}
 	/* RFC 9112 6.1: an HTTP/1.0 message with Transfer-Encoding has
 	 * faulty framing; any other coding than chunked alone, or chunked
 	 * named twice, is one we do not decode. */
 	if (h->tes > 0 && (h->tes > 1 || p->http_minor == 0 ||
-	    !(p->flags & F_CHUNKED) || !ows_equal(h->te, "chunked"))) {
+	    !(p->flags & F_CHUNKED) || (h->cut & (1u << HDR_TE)) ||
+	    !ows_equal(h->te, "chunked"))) {
 		http_refuse(h, 400, "MALFORMED", 0, -1, "Transfer-Encoding "
 		    "must be exactly chunked, once, in HTTP/1.1");
 		return -1;
 	}
-	if (h->expect_seen && !ows_equal(h->expect, "100-continue")) {
+	if (h->expect_seen && ((h->cut & (1u << HDR_EXPECT)) ||
+	    !ows_equal(h->expect, "100-continue"))) {
 		http_refuse(h, 417, "EXPECTATION_FAILED", 0, -1, "the only "
 		    "expectation met here is Expect: 100-continue");
 		return -1;
@@ -777,6 +853,7 @@ on_headers_complete(http_parser *p)
 	/* RFC 9110 10.1.1: ignored in an HTTP/1.0 request. */
 	h->ops->body(h->expect_seen && p->http_minor == 1, h->arg);
 	h->scan = (p->flags & F_CHUNKED) ? SC_CHUNK_SIZE : SC_BODY;
+	h->in_body = 1;
 	h->chunk = 0;
 	h->chunk_digits = 0;
 	return 0;
@@ -955,6 +1032,11 @@ scan(struct server_http *h, const char *data, size_t len, const char **why)
 			break;
 		case SC_LINE:
 		case SC_LINE_CR:
+			/* The trailer may be its empty line alone. */
+			if (h->trailer && h->scan == SC_LINE && ch != '\r') {
+				*why = "a trailer field; none is accepted";
+				return i;
+			}
 			v = scan_line(h, ch, why);
 			if (v == -1)
 				return i;
@@ -1265,11 +1347,15 @@ conn_authenticated(struct server_conn *c)
 {
 	struct server *srv = c->srv;
 
+	unsigned long n;
+
 	hs_remove(srv, c);
 	if (srv->nauth >= 2 * (size_t)srv->max_conns) {
-		log_info("event=refused ip=%s reason=\"connection cap\"",
-		    c->ip);
 		metrics_fault("-", "connection_cap");
+		if (tally_due(&srv->cap_refused, &n))
+			log_info("event=refused listener=%s ip=%s reason="
+			    "\"connection cap\" max=%u refused=%lu",
+			    srv->name, c->ip, srv->max_conns, n);
 		return -1;
 	}
 	/* 6: over the cap, the partner is told BUSY at its request. */
@@ -1394,7 +1480,7 @@ server_reply_with(struct server_request *r, int status,
 static int
 conn_over_cap(struct server *srv, const struct ipcount *ipc, const char *ip)
 {
-	double now;
+	unsigned long n;
 
 	if (srv->plain) {
 		if (srv->nconns < srv->max_conns)
@@ -1402,15 +1488,10 @@ conn_over_cap(struct server *srv, const struct ipcount *ipc, const char *ip)
 		/* A local process opening connections in a loop must not
 		 * fill the log either: once per interval, with a count. */
 		metrics_fault("-", "admin_connection_cap");
-		srv->cap_refused++;
-		now = now_mono();
-		if (now - srv->cap_logged >= HLX_ACCEPT_LOG_INTERVAL) {
+		if (tally_due(&srv->cap_refused, &n))
 			log_warnx("event=refused listener=%s reason=\"connection "
 			    "cap\" max=%u refused=%lu", srv->name, srv->max_conns,
-			    srv->cap_refused);
-			srv->cap_logged = now;
-			srv->cap_refused = 0;
-		}
+			    n);
 		return 1;
 	}
 	/* Over the global cap a partner is answered 503 BUSY (check 6),
@@ -1421,8 +1502,12 @@ conn_over_cap(struct server *srv, const struct ipcount *ipc, const char *ip)
 	if (srv->nauth >= 2 * (size_t)srv->max_conns ||
 	    (ipc != NULL && ipc->n >= srv->max_per_ip +
 	    (srv->nauth >= srv->max_conns ? 1u : 0u))) {
-		log_info("event=refused ip=%s reason=\"connection cap\"", ip);
+		/* Nor may a client without a certificate fill the log. */
 		metrics_fault("-", "connection_cap");
+		if (tally_due(&srv->cap_refused, &n))
+			log_info("event=refused listener=%s ip=%s reason="
+			    "\"connection cap\" max=%u max_per_ip=%u refused=%lu",
+			    srv->name, ip, srv->max_conns, srv->max_per_ip, n);
 		return 1;
 	}
 	return 0;
@@ -1436,6 +1521,8 @@ on_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
 	struct server_conn *c = NULL, *victim;
 	struct ipcount *ipc;
 	char ip[INET6_ADDRSTRLEN] = "?", key[SERVER_KEY_MAX];
+	unsigned long n;
+	unsigned per_addr;
 	int one = 1;
 
 	(void)l;
@@ -1453,16 +1540,35 @@ on_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
 		evutil_closesocket(fd);
 		return;
 	}
-	/* The handshakes' room is full: a socket that has said nothing
-	 * gives way (hs_victim).  With none, this one comes in all the same
-	 * (it is accepted: closing it could cut a partner) and the listener
-	 * pauses below, so that the room is exceeded by one at most. */
+	/* The handshakes' room is full and this address already holds its
+	 * share of stalled handshakes (hs_stalled): it would only take the
+	 * place of another one of its own, or of someone else's. */
+	per_addr = srv->max_handshakes / HLX_HANDSHAKES_PER_ADDR_DIV;
+	if (per_addr < 1)
+		per_addr = 1;
+	if (!srv->plain && srv->nhandshakes >= srv->max_handshakes &&
+	    hs_stalled_from(srv, key) >= per_addr) {
+		metrics_fault("-", "handshakes_per_address");
+		if (tally_due(&srv->hs_refused, &n))
+			log_info("event=refused listener=%s ip=%s reason="
+			    "\"stalled handshakes per address\" max=%u "
+			    "refused=%lu", srv->name, ip, per_addr, n);
+		evutil_closesocket(fd);
+		return;
+	}
+	/* The handshakes' room is full: the oldest stalled handshake gives
+	 * way (hs_victim).  With none, this one comes in all the same (it is
+	 * accepted: closing it could cut a partner) and the listener pauses
+	 * below, so that the room is exceeded by one at most. */
 	while (!srv->plain && srv->nhandshakes >= srv->max_handshakes &&
 	    (victim = hs_victim(srv)) != NULL) {
-		log_info("event=handshake_evicted ip=%s reason=\"max_handshakes "
-		    "(%u) reached, nothing sent for %.0fs\"", victim->ip,
-		    srv->max_handshakes, now_mono() - victim->accepted);
 		metrics_fault("-", "handshake_evicted");
+		if (tally_due(&srv->hs_evicted, &n))
+			log_info("event=handshake_evicted listener=%s ip=%s "
+			    "reason=\"max_handshakes (%u) reached, stalled "
+			    "for %.0fs\" evicted=%lu", srv->name, victim->ip,
+			    srv->max_handshakes, now_mono() - victim->accepted,
+			    n);
 		conn_free(victim);
 		/* It may have been the last of this address's. */
 		ipc = ip_find(srv, key);
@@ -1611,7 +1717,9 @@ server_new(struct event_base *base, const struct server_hooks *hooks,
 	srv->error_type = "application/xml";
 	/* The first pause, and the first refusal, are logged at once. */
 	srv->accept_logged = now_mono() - HLX_ACCEPT_LOG_INTERVAL;
-	srv->cap_logged = srv->accept_logged;
+	srv->cap_refused.logged = srv->accept_logged;
+	srv->hs_evicted.logged = srv->accept_logged;
+	srv->hs_refused.logged = srv->accept_logged;
 	return srv;
 }
 

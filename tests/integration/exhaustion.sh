@@ -14,7 +14,15 @@
 #      partners their descriptors: a partner completes a request;
 #   5. out of descriptors (EMFILE), a listener pauses instead of spinning
 #      on accept(): one log line, little CPU, and it serves again once
-#      descriptors are free.
+#      descriptors are free;
+#   6. sockets from two addresses that send one byte (0x16) and stall
+#      hold no place: the oldest stalled handshake gives way
+#      (HLX_HANDSHAKE_STALL_MIN), an address with its share of stalled
+#      handshakes (max(1, max_handshakes / 16)) is refused at once, and a
+#      partner gets its 202 promptly (before: nothing, curl timed out);
+#      evictions and refusals are logged once per interval with a count,
+#      not once a connection (1 and 6);
+#   7. so are the partner listener's connection cap refusals.
 # A real hlxd on loopback (ports chosen by the kernel, sources 127.0.0.x),
 # a mktemp -d directory, synthetic data only.  One TAP line a check.
 #
@@ -35,7 +43,8 @@ fail=0
 pid=
 hpid=
 tmp=$(mktemp -d) || exit 2
-trap '[ -n "$hpid" ] && kill "$hpid" 2>/dev/null; [ -n "$pid" ] && kill -TERM "$pid" 2>/dev/null && wait "$pid"; rm -rf "$tmp"' EXIT
+h6pid=
+trap '[ -n "$hpid" ] && kill "$hpid" 2>/dev/null; [ -n "$h6pid" ] && kill "$h6pid" 2>/dev/null; [ -n "$pid" ] && kill -TERM "$pid" 2>/dev/null && wait "$pid"; rm -rf "$tmp"' EXIT
 trap 'exit 130' HUP INT TERM
 
 ok() { n=$((n + 1)); echo "ok $n - $1"; }
@@ -218,8 +227,20 @@ hpid=
 held=$(cat "$tmp/h1.out")
 cond "1. at most max_handshakes (4) of the idle sockets were kept ($held)" \
     '[ "${held#open }" != "$held" ] && [ "$(echo "$held" | cut -d" " -f2)" -le 4 ]' "$held"
-ev=$(sed -n "$((before + 1)),\$p" "$log" | grep -c 'event=handshake_evicted')
-cond "1. each eviction is logged (event=handshake_evicted: $ev)" '[ "$ev" -ge 8 ]' "$ev"
+# fault KIND: hlx_peer_faults_total{peer="-",kind=KIND}, 0 when absent.
+fault() {
+	v=$(curl -s --max-time 5 "http://127.0.0.1:$aport/metrics" |
+	    sed -n "s/^hlx_peer_faults_total{peer=\"-\",kind=\"$1\"} \([0-9]*\)\$/\1/p")
+	echo "${v:-0}"
+}
+ev=$(fault handshake_evicted)
+pa=$(fault handshakes_per_address)
+cond "1. the 8 sockets beyond the room gave way or were refused (evicted $ev + refused $pa >= 8)" \
+    '[ $((ev + pa)) -ge 8 ]' "evicted $ev refused $pa"
+evl=$(sed -n "$((before + 1)),\$p" "$log" | grep -c 'event=handshake_evicted')
+cond "1. ... logged once per interval, with a count, not once a connection ($evl lines)" \
+    '[ "$evl" -le 1 ] && { [ "$ev" -le 1 ] || sed -n "$((before + 1)),\$p" "$log" | grep -q "event=handshake_evicted .* evicted=1\$"; }' \
+    "$(sed -n "$((before + 1)),\$p" "$log" | grep handshake_evicted | head -3 | tr '\n' '|')"
 cond "1. the room full, the partner listener waited (event=accept_paused listener=partner, once)" \
     '[ "$(grep -c "event=accept_paused listener=partner reason=\"max_handshakes reached\"" "$log")" -eq 1 ]' \
     "$(grep accept_paused "$log" | head -3 | tr '\n' '|')"
@@ -338,6 +359,81 @@ cond "5. the pauses are counted: hlx_peer_faults_total{kind=\"accept_paused\"} $
 "$PY" "$client" make "$ref" --id new --sent-at now --case NL-EX-5 >"$tmp/r5.xml"
 post "$tmp/r5.xml"
 cond "5. ... and the partner listener: 202" '[ "$st" = 202 ]' "status $st $(head -c 200 "$tmp/curlerr")"
+
+# ------------------- 6. a byte (0x16) and a stall hold no handshake place
+sleep 1
+"$PY" "$client" make "$ref" --id new --sent-at now --case NL-EX-6 >"$tmp/r6.xml"
+before=$(loglines)
+hold_start h6 "$port" 8 '\x16' 127.0.0.2 127.0.0.3 >"$tmp/h6.out"
+h6pid=$hpid
+t0=$(date +%s)
+post "$tmp/r6.xml"
+el=$(($(date +%s) - t0))
+cond "6. 8 sockets from 2 addresses, each a byte 0x16 and a stall (max_handshakes 4): a partner gets 202 in ${el}s" \
+    '[ "$st" = 202 ] && [ "$el" -le 8 ]' "status $st $(head -c 200 "$tmp/curlerr")"
+# Two dozen silent sockets from one more address: they fill the room,
+# stall, and the rest are refused at once; none of it once a line.
+ev0=$(fault handshake_evicted)
+pa0=$(fault handshakes_per_address)
+hold_start h7 "$port" 24 "" 127.0.0.5 >"$tmp/h7.out"
+sleep 4
+ev1=$(fault handshake_evicted)
+pa1=$(fault handshakes_per_address)
+: >"$tmp/h7/stop"
+wait "$hpid" 2>/dev/null
+: >"$tmp/h6/stop"
+wait "$h6pid" 2>/dev/null
+hpid= h6pid=
+cond "6. an address holding its share (1) of stalled handshakes is refused at once (hlx_peer_faults_total{kind=\"handshakes_per_address\"} +$((pa1 - pa0)))" \
+    '[ $((pa1 - pa0)) -ge 10 ]' "evicted +$((ev1 - ev0)) refused +$((pa1 - pa0)) $(cat "$tmp/h7.out")"
+# (Each handshake held until the end fails when its client closes: one
+# line each, as many as the room holds at most.)
+added=$(sed -n "$((before + 1)),\$p" "$log" |
+    grep 'event=refused\|event=handshake_evicted\|event=accept_paused')
+lines=$(printf '%s\n' "$added" | grep -c .)
+cond "6. ... and the log does not grow a line a connection ($lines refused/evicted/paused lines for $((ev1 - ev0 + pa1 - pa0)) such connections)" \
+    '[ "$lines" -le 3 ]' "$(printf '%s\n' "$added" | sed 's/^.*event=/event=/' | cut -c1-60 | sort | uniq -c | sort -rn | head -4 | tr '\n' '|')"
+"$PY" "$client" make "$ref" --id new --sent-at now --case NL-EX-7 >"$tmp/r7.xml"
+post "$tmp/r7.xml"
+cond "6. afterwards a partner: 202" '[ "$st" = 202 ]' "status $st $(head -c 200 "$tmp/curlerr")"
+
+# ---------------- 7. the connection cap's refusals: a line per interval
+# 9 partner connections from 127.0.0.1 (max_connections_per_ip 8, one
+# more in the BUSY band), idle after their handshake; then 20 TCP
+# connections from the same address, each closed at once.
+sleep 1
+before=$(loglines)
+cc0=$(fault connection_cap)
+capres=$("$PY" - "$port" "$certs/ca.crt" "$nl.crt" "$nl.key" <<'PYEOF' 2>&1
+import socket, ssl, sys, time
+port = int(sys.argv[1])
+ctx = ssl.create_default_context(cafile=sys.argv[2])
+ctx.check_hostname = False
+ctx.load_cert_chain(sys.argv[3], sys.argv[4])
+held = []
+for i in range(9):
+    s = socket.create_connection(("127.0.0.1", port), timeout=5)
+    held.append(ctx.wrap_socket(s))
+raw = []
+for i in range(20):
+    s = socket.create_connection(("127.0.0.1", port), timeout=5)
+    raw.append(s)
+closed = 0
+for s in raw:
+    try:
+        if s.recv(1) == b"":
+            closed += 1
+    except OSError:
+        closed += 1
+print("tls %d closed %d" % (len(held), closed))
+PYEOF
+)
+cc1=$(fault connection_cap)
+capl=$(sed -n "$((before + 1)),\$p" "$log" | grep -c 'event=refused.*reason="connection cap"')
+cond "7. 20 connections over the per-address cap: closed at once ($capres), counted (connection_cap +$((cc1 - cc0)))" \
+    '[ "$capres" = "tls 9 closed 20" ] && [ $((cc1 - cc0)) -ge 20 ]' "$capres"
+cond "7. ... and logged once per interval with a count, not once a connection ($capl lines)" \
+    '[ "$capl" -le 1 ]' "$(sed -n "$((before + 1)),\$p" "$log" | grep 'connection cap' | head -3 | tr '\n' '|')"
 
 kill -TERM "$pid"
 wait "$pid"
