@@ -48,6 +48,7 @@ fi
 CONNS=16		# concurrent connections, every load
 GEN_THREADS=${BENCH_THREADS:-2}	# load generator threads (one epoll loop each)
 RATE_LIMIT=1000000	# [listen] rate_limit: HLX_RATE_LIMIT_MAX, no 429s
+RATE_LIMIT_BYTES=1G	# [listen] rate_limit_bytes: its maximum, no 429s
 DRAIN_CPP=16		# [delivery] connections_per_peer for item 5
 
 # BENCH_BIN: measure other builds of hlx and hlxd (say, with a proposed
@@ -170,6 +171,7 @@ case_prefix = IN-
 [listen]
 address = 127.0.0.1:$4
 rate_limit = $RATE_LIMIT
+rate_limit_bytes = $RATE_LIMIT_BYTES
 max_connections = 4096
 max_connections_per_ip = 4096
 
@@ -717,7 +719,7 @@ example certificates and synthetic data.
 | load generator | \`build/bench/hlxbench\` (bench/hlxbench.c): OpenSSL, non-blocking, $GEN_THREADS epoll thread(s), $CONNS connections, client certificate of hotline-be.example, server verified against the example CA |
 | messages | Referrals of $(kv body_bytes "$hlx_ka") bytes (\`hlx translate\` of case-nl.json with a third item: $TEMPLATE_BYTES bytes), each with a fresh MessageId, SentAt and case number; every answer must be 202 with a Receipt \`accepted\` for that MessageId (nginx: 202) |
 | TLS | 1.3 (both sides' default), ECDSA P-256 certificates; new-connection runs make a full handshake each time (no resumption, no tickets) and send \`Connection: close\` |
-| hlxd | \`[listen] rate_limit = $RATE_LIMIT\` (no 429s), \`max_connections = max_connections_per_ip = 4096\`, \`[log] level = warn\`, store \`synchronous=FULL\` (its default), WAL; hand-off dir on the same disk; a fresh store for each of 1, 2, 5 |
+| hlxd | \`[listen] rate_limit = $RATE_LIMIT\`, \`rate_limit_bytes = $RATE_LIMIT_BYTES\` (no 429s), \`max_connections = max_connections_per_ip = 4096\`, \`[log] level = warn\`, store \`synchronous=FULL\` (its default), WAL; hand-off dir on the same disk; a fresh store for each of 1, 2, 5 |
 | nginx | \`worker_processes auto\` ($(nproc)) and, for comparison, 1; \`ssl_verify_client on\` with the example CA, \`return 202\` with a Receipt-sized body, access log off, keepalive_requests unlimited, tickets off |
 | durations | keep-alive ${KA_SECS} s, new connection ${NC_SECS} s (hlxd); ${NGX_SECS} s and ${NGX1_SECS} s (nginx auto, 1 worker); profiles ${PERF_SECS} s; memory load ${MEM_SECS} s |
 | item 4 | $TV_PROCS processes in a row of each command; hlxloop: $TV_LOOP records in one process |

@@ -68,9 +68,10 @@ writer_rewrite_pending(struct store *st, const struct conf *c, char *why,
  * /healthz and /metrics.  Runs after every batch and every
  * WRITER_HANDOFF_RETRY_SEC when idle: a hand-off that could not be written
  * (a full disk, a directory gone) is written as soon as it can be, without
- * waiting for a retry or a restart.
+ * waiting for a retry or a restart.  Returns how many are left pending
+ * (-1: not counted).
  */
-static void
+static int64_t
 flush(struct writer *w)
 {
 	struct store_err err;
@@ -101,13 +102,14 @@ flush(struct writer *w)
 	    case_id);
 	snprintf(w->backlog.why, sizeof(w->backlog.why), "%s", why);
 	pthread_mutex_unlock(&w->mu);
-	return;
+	return n;
 uncounted:
 	log_warnx("event=store_failed reason=\"%s\"", err.msg);
 	pthread_mutex_lock(&w->mu);
 	w->backlog.pending = -1;
 	snprintf(w->backlog.why, sizeof(w->backlog.why), "%s", err.msg);
 	pthread_mutex_unlock(&w->mu);
+	return -1;
 }
 
 void
@@ -204,7 +206,8 @@ process(struct writer *w, struct writer_job *batch)
 	/* Every pending hand-off, this batch's and any earlier one's, then
 	 * check 19 for each 202: accepted or duplicate, it goes out only
 	 * when the file it depends on is durable. */
-	flush(w);
+	if (flush(w) == 0)
+		return;		/* nothing pending: every file is on disk */
 	for (j = batch; j != NULL; j = j->next) {
 		if (j->m == NULL || j->ans.status != 202 || j->hcase == 0)
 			continue;
@@ -239,7 +242,7 @@ run(void *arg)
 		if (w->queue == NULL) {
 			/* Idle: the hand-offs that are still pending. */
 			pthread_mutex_unlock(&w->mu);
-			flush(w);
+			(void)flush(w);
 			continue;
 		}
 		/* Take what is queued, up to a batch. */

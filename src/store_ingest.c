@@ -923,7 +923,11 @@ store_ingest(struct store *st, const struct store_inbound *in,
 		    "send");
 	else
 		rc = ingest_followup(st, in, sha, now_ts, a, ho, err);
-	if (rc == 0 && a->status == 202 && ho->hcase == 0)
+	/* Only these bodies ever revise a hand-off: the others' 202s
+	 * need no look-up. */
+	if (rc == 0 && a->status == 202 && ho->hcase == 0 &&
+	    (in->m->type == BODY_REFERRAL || in->m->type == BODY_WITHDRAW ||
+	    in->m->type == BODY_REROUTE))
 		rc = handoff_required(st, in, ho, err);
 	return rc;
 }
